@@ -5,3 +5,5 @@
 export * from "./backend";
 export * from "./random";
 export * from "./display";
+export * from "./plot";
+export * from "./report";
