@@ -1,0 +1,139 @@
+/**
+ * Gradient checks for every custom-gradient op in lib/src/ops.ts:
+ *  (1) against central finite differences of the op itself (float32, h = 1e-2);
+ *  (2) against stock tfjs autograd of the same expression on the cpu backend.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { initBackend, useBackend } from "../../lib/src/backend";
+import { Rng } from "../../lib/src/random";
+import { dense, denseSilu, fastMatMul } from "../../lib/src/ops";
+
+type Op = (...xs: tf.Tensor[]) => tf.Tensor;
+
+interface Case {
+  name: string;
+  op: Op;
+  /** The same function with stock tfjs ops (autograd reference). */
+  stock: Op;
+  shapes: number[][];
+}
+
+const silu = (z: tf.Tensor) => tf.mul(z, tf.sigmoid(z));
+const CASES: Case[] = [
+  { name: "dense", op: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), stock: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), shapes: [[3, 4], [4, 5], [5]] },
+  { name: "denseSilu", op: (x, w, b) => denseSilu(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), stock: (x, w, b) => silu(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b)), shapes: [[3, 4], [4, 5], [5]] },
+  { name: "fastMatMul", op: (a, b) => fastMatMul(a as tf.Tensor2D, b as tf.Tensor2D), stock: (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), shapes: [[3, 4], [4, 2]] },
+];
+
+/** Inputs and a fixed cotangent; L = Σ cot ⊙ op(inputs). */
+function makeData(c: Case, seed: number): { inputs: Float32Array[]; cot: Float32Array } {
+  const rng = new Rng(seed);
+  const inputs = c.shapes.map((s) => rng.normalArray(s.reduce((a, b) => a * b, 1)));
+  const outShape = [c.shapes[0][0], c.shapes[1][1]];
+  return { inputs, cot: rng.normalArray(outShape[0] * outShape[1]) };
+}
+
+/** Gradients of L = Σ cot ⊙ f(inputs) with respect to every input, read back as arrays. */
+function gradsOf(f: Op, c: Case, inputs: Float32Array[], cot: Float32Array): Float32Array[] {
+  const xs = inputs.map((v, i) => tf.tensor(v, c.shapes[i]));
+  const cotT = tf.tensor(cot, [c.shapes[0][0], c.shapes[1][1]]);
+  const gs = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), cotT)))(xs);
+  const out = gs.map((g) => g.dataSync().slice() as Float32Array);
+  tf.dispose([...xs, cotT, ...gs]);
+  return out;
+}
+
+function lossOf(f: Op, c: Case, inputs: Float32Array[], cot: Float32Array): number {
+  const v = tf.tidy(() => {
+    const xs = inputs.map((a, i) => tf.tensor(a, c.shapes[i]));
+    return tf.sum(tf.mul(f(...xs), tf.tensor(cot, [c.shapes[0][0], c.shapes[1][1]])));
+  });
+  const out = v.dataSync()[0];
+  v.dispose();
+  return out;
+}
+
+function expectClose(got: Float32Array, want: ArrayLike<number>, atol: number, rtol: number): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < got.length; i++) {
+    const tol = atol + rtol * Math.abs(want[i]);
+    if (!(Math.abs(got[i] - want[i]) <= tol)) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]} (tol ${tol})`);
+  }
+}
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe.each(CASES)("$name", (c) => {
+  test("value equals the stock expression", () => {
+    const { inputs } = makeData(c, 1);
+    const [a, b] = tf.tidy(() => {
+      const xs = inputs.map((v, i) => tf.tensor(v, c.shapes[i]));
+      return [c.op(...xs), c.stock(...xs)];
+    });
+    expectClose(a.dataSync() as Float32Array, b.dataSync(), 1e-5, 1e-5);
+    tf.dispose([a, b]);
+  });
+
+  test("gradients match central finite differences", () => {
+    const { inputs, cot } = makeData(c, 2);
+    const grads = gradsOf(c.op, c, inputs, cot);
+    const h = 1e-2;
+    inputs.forEach((arr, k) => {
+      const fd = new Float64Array(arr.length);
+      for (let i = 0; i < arr.length; i++) {
+        const keep = arr[i];
+        arr[i] = keep + h;
+        const up = lossOf(c.op, c, inputs, cot);
+        arr[i] = keep - h;
+        const down = lossOf(c.op, c, inputs, cot);
+        arr[i] = keep;
+        fd[i] = (up - down) / (2 * h);
+      }
+      // float32 forward, h = 1e-2: rounding ~1e-6/h and truncation ~h² both well under 5e-3.
+      expectClose(grads[k], fd, 5e-3, 5e-3);
+    });
+  });
+
+  test("gradients match stock autograd on the cpu backend", async () => {
+    const { inputs, cot } = makeData(c, 3);
+    const ours = gradsOf(c.op, c, inputs, cot); // on the default backend (wasm here)
+    const before = tf.getBackend();
+    await useBackend("cpu");
+    let ref: Float32Array[];
+    try {
+      ref = gradsOf(c.stock, c, inputs, cot);
+    } finally {
+      await useBackend(before as "wasm" | "cpu" | "tensorflow");
+    }
+    expect(tf.getBackend()).toBe(before);
+    ours.forEach((g, k) => expectClose(g, ref[k], 1e-5, 1e-4));
+  });
+
+  test("no tensors leak through a gradient step", () => {
+    const { inputs, cot } = makeData(c, 4);
+    gradsOf(c.op, c, inputs, cot); // warm-up
+    const before = tf.memory().numTensors;
+    gradsOf(c.op, c, inputs, cot);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+test("large dense gradient agrees with stock autograd (wasm fast path vs naive path)", () => {
+  const rng = new Rng(5);
+  const shapes = [[64, 96], [96, 80], [80]];
+  const c: Case = { ...CASES[1], shapes };
+  const inputs = shapes.map((s) => rng.normalArray(s[0] * (s[1] ?? 1)).map((v) => v * 0.2));
+  const cot = rng.normalArray(64 * 80);
+  const ours = gradsOf(c.op, c, inputs, cot);
+  const ref = gradsOf(c.stock, c, inputs, cot);
+  ours.forEach((g, k) => expectClose(g, ref[k], 1e-4, 1e-4));
+});
+
+test("shape errors are clear", () => {
+  tf.tidy(() => {
+    expect(() => dense(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([4, 5]) as tf.Tensor2D, tf.zeros([5]) as tf.Tensor1D)).toThrow(/shape mismatch/);
+    expect(() => fastMatMul(tf.zeros([2, 3]) as tf.Tensor2D, tf.zeros([4, 5]) as tf.Tensor2D)).toThrow(/\[M, K\]/);
+  });
+});
