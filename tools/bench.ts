@@ -1,0 +1,222 @@
+/**
+ * `npm run bench`: timings that tell whether the course runs fast enough on this machine.
+ * Prints a table and writes build/bench.json (or --out FILE).
+ *
+ * Rows (median of several repeats after warm-up steps):
+ * - the 2-D MLP denoiser's training step (3×256, SiLU, batch 512, Adam, DSM loss) three ways,
+ *   side by side: our fast-gradient ops (lib/src/ops.ts), the same net with stock tfjs ops
+ *   (plain tf.matMul autograd), and a tfjs Layers model's `trainOnBatch`;
+ * - the ring-mlp recipe's whole training loop per step (data, noise, Adam, loss readback);
+ * - drawing 2,000 samples with 100 DDIM steps;
+ * - executing notebook 01 with the runner (`node tools/dist/run.js … --mode instructor`).
+ *
+ * Usage: npm run bench [-- --quick] [-- --no-notebook] [-- --out FILE]
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "@course/lib/dist/backend";
+import { Rng } from "@course/lib/dist/random";
+import { DEFAULT_MLP_CONFIG, MlpDenoiser, epsModel } from "@course/lib/dist/nets/mlp";
+import { timestepEmbedding } from "@course/lib/dist/nets/timeEmbedding";
+import { dsmLoss } from "@course/lib/dist/losses";
+import { ddimStep, sample } from "@course/lib/dist/samplers";
+import { makeSchedule } from "@course/lib/dist/schedules";
+import { trainRecipe } from "@course/lib/dist/recipes";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const BATCH = 512;
+const TARGET_MS = 30;
+
+interface BenchArgs {
+  quick: boolean;
+  notebook: boolean;
+  out: string;
+}
+
+function parseArgs(argv: string[]): BenchArgs | null {
+  const args: BenchArgs = { quick: false, notebook: true, out: path.join(ROOT, "build", "bench.json") };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--quick") args.quick = true;
+    else if (a === "--no-notebook") args.notebook = false;
+    else if (a === "--out" && argv[i + 1]) args.out = path.resolve(argv[++i]);
+    else if (a === "-h" || a === "--help") return null;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+/** Median wall time (ms) of `repeats` calls after `warmup` calls. */
+async function timeMs(fn: () => unknown, warmup: number, repeats: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const m = times.length >> 1;
+  return times.length % 2 ? times[m] : (times[m - 1] + times[m]) / 2;
+}
+
+/** The three ways to take one MLP training step on the same inputs. */
+async function mlpSteps(quick: boolean): Promise<{ fast: number; stock: number; layers: number }> {
+  const rng = new Rng(0);
+  const cfg = DEFAULT_MLP_CONFIG;
+  const net = new MlpDenoiser(cfg, rng.fork("init"));
+  const xt = rng.randn([BATCH, cfg.dataDim]) as tf.Tensor2D; // [B, 2]
+  const eps = rng.randn([BATCH, cfg.dataDim]) as tf.Tensor2D; // [B, 2]
+  const tt = tf.tensor1d(Int32Array.from({ length: BATCH }, () => rng.int(1000)), "int32"); // [B]
+  const w = net.getWeights();
+  const stockApply = () => {
+    let h = tf.concat([xt, timestepEmbedding(tt, cfg.timeDim)], 1); // [B, 66]
+    for (let i = 0; i < cfg.depth; i++) {
+      const z = tf.add(tf.matMul(h, w[`layer${i}.w`]), w[`layer${i}.b`]); // [B, 256]
+      h = tf.mul(z, tf.sigmoid(z));
+    }
+    return tf.add(tf.matMul(h, w["out.w"]), w["out.b"]); // [B, 2]
+  };
+  const optFast = tf.train.adam(1e-3);
+  const optStock = tf.train.adam(1e-3);
+  const step = (opt: tf.Optimizer, f: () => tf.Scalar) => {
+    const loss = opt.minimize(f, true, net.variables)!;
+    loss.dataSync();
+    loss.dispose();
+  };
+  const [warm, reps, slowReps] = quick ? [2, 5, 3] : [5, 40, 15];
+  const fast = await timeMs(() => step(optFast, () => dsmLoss(net.apply(xt, tt), eps)), warm, reps);
+  const stock = await timeMs(() => step(optStock, () => dsmLoss(stockApply(), eps)), warm, slowReps);
+
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: cfg.hidden, activation: "swish", inputShape: [cfg.dataDim + cfg.timeDim] }));
+  for (let i = 1; i < cfg.depth; i++) model.add(tf.layers.dense({ units: cfg.hidden, activation: "swish" }));
+  model.add(tf.layers.dense({ units: cfg.dataDim }));
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: "meanSquaredError" });
+  const input = tf.tidy(() => tf.concat([xt, timestepEmbedding(tt, cfg.timeDim)], 1)); // [B, 66]
+  const layers = await timeMs(() => model.trainOnBatch(input, eps), warm, slowReps);
+
+  model.dispose();
+  tf.dispose([xt, eps, tt, input]);
+  optFast.dispose();
+  optStock.dispose();
+  net.dispose();
+  return { fast, stock, layers };
+}
+
+/** ms per step of the ring-mlp recipe's whole loop (batches from the dataset, noise, Adam). */
+function trainLoopMsPerStep(quick: boolean): number {
+  const steps = quick ? 30 : 200;
+  const trained = trainRecipe("ring-mlp", { steps, progress: "none" });
+  trained.net.dispose();
+  return (1000 * trained.result.seconds) / steps;
+}
+
+async function ddimMs(quick: boolean): Promise<number> {
+  const net = new MlpDenoiser(DEFAULT_MLP_CONFIG, new Rng(1));
+  const schedule = makeSchedule("linear", 1000);
+  const model = epsModel(net);
+  const run = (numSteps: number) => () => {
+    const x = sample({ model, schedule, step: ddimStep(0), shape: [2000, 2], numSteps, rng: new Rng(2) });
+    x.dataSync();
+    x.dispose();
+  };
+  await timeMs(run(5), 1, 0);
+  const ms = await timeMs(run(100), 0, quick ? 1 : 3);
+  net.dispose();
+  return ms;
+}
+
+/** Run notebook 01 through the runner as a child process; ms or a reason it could not. */
+function notebook01(): { ms: number | null; note: string } {
+  const nb = path.join(ROOT, "notebooks", "01_score_matching.ipynb");
+  const runner = path.join(ROOT, "tools", "dist", "run.js");
+  if (!fs.existsSync(nb)) return { ms: null, note: "n/a (notebook missing)" };
+  if (!fs.existsSync(runner)) return { ms: null, note: "n/a (runner tools/dist/run.js missing)" };
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-nb-"));
+  try {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [runner, nb, "--mode", "instructor", "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 30 * 60 * 1000 });
+    const ms = performance.now() - t0;
+    if (r.status !== 0) return { ms: null, note: `failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0] ?? ""}` };
+    return { ms, note: "instructor mode, whole runner process" };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function fmt(ms: number | null): string {
+  if (ms === null) return "n/a";
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: BenchArgs | null;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    process.stderr.write(`bench: ${(e as Error).message}\nusage: npm run bench [-- --quick] [-- --no-notebook] [-- --out FILE]\n`);
+    return 2;
+  }
+  if (!args) {
+    process.stdout.write("usage: npm run bench [-- --quick] [-- --no-notebook] [-- --out FILE]\n");
+    return 0;
+  }
+  const backend = await initBackend();
+  const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
+  log(`backend ${backend.name} (${backend.reason})`);
+  log("MLP training step: ours / stock / Layers …");
+  const mlp = await mlpSteps(args.quick);
+  log("ring-mlp training loop …");
+  const loop = trainLoopMsPerStep(args.quick);
+  log("DDIM 2000 × 100 …");
+  const ddim = await ddimMs(args.quick);
+  let nb: { ms: number | null; note: string } = { ms: null, note: "skipped (--no-notebook)" };
+  if (args.notebook) {
+    log("notebook 01 …");
+    nb = notebook01();
+  }
+  const rows: [string, string, string][] = [
+    ["backend", backend.name, backend.reason],
+    ["MLP train step, fast ops (ours)", fmt(mlp.fast), `3x256 SiLU, batch ${BATCH}, Adam; target <= ${TARGET_MS} ms: ${mlp.fast <= TARGET_MS ? "met" : "MISSED"}`],
+    ["MLP train step, stock tfjs ops", fmt(mlp.stock), `${(mlp.stock / mlp.fast).toFixed(1)}x ours (transposed-matMul gradients)`],
+    ["MLP train step, tfjs Layers trainOnBatch", fmt(mlp.layers), `${(mlp.layers / mlp.fast).toFixed(1)}x ours`],
+    ["ring-mlp training loop, per step", fmt(loop), "incl. batch, noise, qSample, loss readback"],
+    ["DDIM, 2000 samples x 100 steps", fmt(ddim), "MLP eps-model, one batched pass"],
+    ["notebook 01 execution", fmt(nb.ms), nb.note],
+  ];
+  const w0 = Math.max(...rows.map((r) => r[0].length));
+  const w1 = Math.max(...rows.map((r) => r[1].length));
+  process.stdout.write(rows.map(([a, b, c]) => `${a.padEnd(w0)}  ${b.padStart(w1)}  ${c}`).join("\n") + "\n");
+  const report = {
+    date: new Date().toISOString(),
+    backend: backend.name,
+    backendReason: backend.reason,
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", node: process.version, tfjs: tf.version.tfjs },
+    mlpStep: { config: { ...DEFAULT_MLP_CONFIG, batch: BATCH, optimizer: "adam" }, fastMs: mlp.fast, stockMs: mlp.stock, layersMs: mlp.layers, stockOverFast: mlp.stock / mlp.fast, layersOverFast: mlp.layers / mlp.fast, targetMs: TARGET_MS, targetMet: mlp.fast <= TARGET_MS },
+    trainLoopMsPerStep: loop,
+    ddim2000x100Ms: ddim,
+    notebook01Ms: nb.ms,
+    notebook01Note: nb.note,
+    quick: args.quick,
+  };
+  fs.mkdirSync(path.dirname(args.out), { recursive: true });
+  fs.writeFileSync(args.out, JSON.stringify(report, null, 2) + "\n");
+  log(`wrote ${args.out}`);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`bench: failed: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,117 @@
+/**
+ * `npm run train -- <recipe> [options]`: train a recipe from lib/src/recipes.ts and write its
+ * checkpoint (manifest.json + weights.bin) to checkpoints/<recipe> or --out.
+ *
+ *   npm run train                         # list the recipes
+ *   npm run train -- ring-mlp             # rebuild checkpoints/ring-mlp (~2 min on wasm)
+ *   npm run train -- ring-mlp --steps 200 --seed 1 --out /tmp/ck
+ *
+ * Exit codes: 0 ok, 1 training or saving failed, 2 bad command line.
+ */
+import * as path from "path";
+import { initBackend } from "@course/lib/dist/backend";
+import { ProgressMode } from "@course/lib/dist/progress";
+import { RECIPES, getRecipe, saveDenoiser, trainRecipe } from "@course/lib/dist/recipes";
+import { checkpointPath } from "@course/lib/dist/checkpoint";
+
+/** Parsed command line. */
+export interface TrainArgs {
+  help: boolean;
+  recipe?: string;
+  steps?: number;
+  seed?: number;
+  out?: string;
+  progress?: ProgressMode;
+}
+
+/** A command-line mistake (exit code 2). */
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: npm run train -- <recipe> [--steps N] [--seed S] [--out DIR] [--progress auto|bar|none]
+
+Trains a recipe and writes its checkpoint (manifest.json + weights.bin) to
+checkpoints/<recipe>, or to DIR with --out. With no recipe, lists the recipes.
+
+Options:
+  --steps N      optimisation steps (default: the recipe's)
+  --seed S       seed for data, init, order and noise (default: the recipe's)
+  --out DIR      checkpoint folder (default: checkpoints/<recipe>)
+  --progress M   progress display (default auto: a bar on stderr)
+  -h, --help     show this help`;
+
+function intArg(flag: string, raw: string | undefined, min: number): number {
+  const v = raw === undefined ? NaN : Number(raw);
+  if (!Number.isInteger(v) || v < min) throw new UsageError(`${flag} needs an integer ≥ ${min}, got ${raw ?? "nothing"}`);
+  return v;
+}
+
+/** Parse argv (without node and the script). Throws {@link UsageError} on mistakes. */
+export function parseTrainArgs(argv: string[]): TrainArgs {
+  const args: TrainArgs = { help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const value = () => (inline !== undefined ? inline : argv[++i]);
+    if (flag === "-h" || flag === "--help") args.help = true;
+    else if (flag === "--steps") args.steps = intArg("--steps", value(), 1);
+    else if (flag === "--seed") args.seed = intArg("--seed", value(), 0);
+    else if (flag === "--out") {
+      const v = value();
+      if (!v) throw new UsageError("--out needs a folder");
+      args.out = v;
+    } else if (flag === "--progress") {
+      const v = value();
+      if (v !== "auto" && v !== "bar" && v !== "none" && v !== "notebook") throw new UsageError(`--progress must be auto, bar or none, got ${v ?? "nothing"}`);
+      args.progress = v;
+    } else if (flag.startsWith("-")) throw new UsageError(`unknown option ${flag}`);
+    else if (args.recipe === undefined) args.recipe = a;
+    else throw new UsageError(`unexpected argument ${a} (one recipe at a time)`);
+  }
+  return args;
+}
+
+function recipeList(): string {
+  return Object.values(RECIPES)
+    .map((r) => `  ${r.name.padEnd(16)} ${r.description}`)
+    .join("\n");
+}
+
+/** Run the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let args: TrainArgs;
+  try {
+    args = parseTrainArgs(argv);
+    if (args.recipe !== undefined) getRecipe(args.recipe);
+  } catch (e) {
+    process.stderr.write(`train: ${(e as Error).message}\nRun "npm run train -- --help" for usage.\n`);
+    return 2;
+  }
+  if (args.help || args.recipe === undefined) {
+    process.stdout.write(`${USAGE}\n\nRecipes:\n${recipeList()}\n`);
+    return 0;
+  }
+  try {
+    const backend = await initBackend();
+    const out = path.resolve(args.out ?? checkpointPath(args.recipe));
+    process.stderr.write(`train: ${args.recipe} on ${backend.name} (${backend.reason}) → ${out}\n`);
+    const trained = trainRecipe(args.recipe, { steps: args.steps, seed: args.seed, progress: args.progress ?? "auto" });
+    const command = ["npm run train --", ...argv].join(" ");
+    saveDenoiser(trained, out, { command });
+    trained.net.dispose();
+    const { finalLoss, seconds } = trained.result;
+    process.stdout.write(
+      `saved ${out}\n  steps ${trained.meta.steps}, seed ${trained.meta.seed}, final loss ${finalLoss.toFixed(4)}, ` +
+        `${seconds.toFixed(1)} s (${((1000 * seconds) / (trained.meta.steps ?? 1)).toFixed(1)} ms/step) on ${backend.name}\n`,
+    );
+    return 0;
+  } catch (e) {
+    process.stderr.write(`train: failed: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
