@@ -2,7 +2,9 @@
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/tests"],
+  testPathIgnorePatterns: ["/node_modules/", "/fixtures/"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "<rootDir>/tsconfig.json", isolatedModules: true }] },
   testTimeout: 120000,
   maxWorkers: 2,
+  reporters: ["default", "<rootDir>/tools/jest-summary.js"],
 };

@@ -14,7 +14,15 @@ import * as os from "os";
 import * as path from "path";
 
 export const KERNEL_NAME = "tslab";
-const ROOT = path.resolve(__dirname, "..", "..");
+/** The repository root: the nearest folder above this file with the course's package.json (works from tools/ and tools/dist/). */
+function findRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, "package.json");
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).name === "diffusion-guidance-course") return dir;
+    if (path.dirname(dir) === dir) throw new Error(`cannot find the course's package.json above ${start}`);
+  }
+}
+const ROOT = findRoot(__dirname);
 
 /** Jupyter's per-user data directory, following jupyter_core's rules (JUPYTER_DATA_DIR wins). */
 export function jupyterDataDir(env: NodeJS.ProcessEnv = process.env): string {

@@ -1,0 +1,63 @@
+/**
+ * Every notebook executes headless through the tslab kernel, within its time budget:
+ *  - instructor mode (solutions substituted): every cell passes;
+ *  - student mode (stubs as released): every failure is a "not implemented: <id>" stub error
+ *    (or a knock-on of one: tslab forgets a failed cell's declarations), and every exercise
+ *    shows up in at least one such failure.
+ * Executed copies go to a temp dir; the committed notebooks are never written.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { exerciseCells, readNotebook } from "../../tools/notebook";
+import { defaultRunOptions, NOTEBOOK_PATTERN, NotebookRun, runNotebook, RunOptions } from "../../tools/run";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const NOTEBOOKS = path.join(ROOT, "notebooks");
+const notebooks = fs.existsSync(NOTEBOOKS) ? fs.readdirSync(NOTEBOOKS).filter((n) => NOTEBOOK_PATTERN.test(n)).sort() : [];
+const out = fs.mkdtempSync(path.join(os.tmpdir(), "nb-execute-"));
+afterAll(() => fs.rmSync(out, { recursive: true, force: true }));
+
+function options(mode: RunOptions["mode"]): RunOptions {
+  return defaultRunOptions({ mode, out, solutionsDir: path.join(ROOT, "solutions"), quiet: true, logError: () => undefined });
+}
+
+function budgetOf(file: string): number {
+  const course = readNotebook(file).metadata.course as { budget_s?: unknown } | undefined;
+  return typeof course?.budget_s === "number" ? course.budget_s : 600;
+}
+
+function describeFailures(run: NotebookRun): string {
+  return run.failures.map((f) => `cell ${f.cell}: ${f.message.split("\n").slice(0, 3).join(" | ")}`).join("\n");
+}
+
+if (notebooks.length === 0) {
+  test.skip("no notebooks/NN_*.ipynb yet: nothing to execute", () => undefined);
+}
+
+describe.each(notebooks)("%s", (name) => {
+  const file = path.join(NOTEBOOKS, name);
+  const budget = budgetOf(file);
+
+  test(`instructor mode passes within its budget`, async () => {
+    const run = await runNotebook(file, options("instructor"));
+    if (run.status !== "ok") throw new Error(`${name} (instructor): ${run.status}\n${describeFailures(run)}`);
+    expect(run.executed).toBe(run.cells);
+    expect(run.seconds).toBeLessThanOrEqual(budget);
+  }, (budget + 60) * 1000);
+
+  test(`student mode fails only with "not implemented:", once per exercise at least`, async () => {
+    const run = await runNotebook(file, options("student"));
+    expect(["ok", "failed"]).toContain(run.status); // no timeout, budget or kernel error
+    const byCell = new Map(run.failures.map((f) => [f.cell, f]));
+    const rootOf = (cell: number): string => {
+      const f = byCell.get(cell);
+      return f?.causedBy === undefined ? f?.message ?? "" : rootOf(f.causedBy);
+    };
+    const stray = run.failures.filter((f) => !rootOf(f.cell).includes("not implemented:"));
+    if (stray.length > 0) throw new Error(`${name} (student): failures that are not stubs:\n${describeFailures({ ...run, failures: stray })}`);
+    for (const ex of exerciseCells(readNotebook(file))) {
+      expect(run.failures.some((f) => f.message.includes(`not implemented: ${ex.id}`))).toBe(true);
+    }
+  }, (budget + 60) * 1000);
+});

@@ -1,0 +1,231 @@
+/**
+ * The headless runner end to end: the CLI (tools/dist/run.js, built by `npm run build`) on the
+ * fixture notebooks through real tslab kernels, plus the kernel client itself.
+ * Kernel starts (~1.5 s each) are the cost; runs are grouped so the file takes ~30 s.
+ */
+import { spawnSync } from "child_process";
+import { randomUUID } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { KernelClient } from "../../tools/jupyter/kernel";
+import { stripExport } from "../../tools/exercises";
+import { defaultRunOptions, runNotebook } from "../../tools/run";
+import { joinText, Notebook, readNotebook } from "../../tools/notebook";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const RUN_JS = path.join(ROOT, "tools", "dist", "run.js");
+const FIX = path.join(__dirname, "fixtures");
+const NB = (name: string) => path.join(FIX, "notebooks", name);
+const SOLUTIONS = path.join(FIX, "solutions");
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI with a marker in its environment (to find orphaned kernels afterwards). */
+function cli(args: string[], marker = randomUUID()): CliResult {
+  if (!fs.existsSync(RUN_JS)) throw new Error(`${RUN_JS} missing: run \`npm run build\` first`);
+  const r = spawnSync(process.execPath, [RUN_JS, ...args], {
+    cwd: ROOT, encoding: "utf8", env: { ...process.env, COURSE_TEST_MARKER: marker }, timeout: 90_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Processes whose environment holds `marker` (Linux /proc; empty elsewhere). */
+function processesWithMarker(marker: string): number[] {
+  if (!fs.existsSync("/proc/self/environ")) return [];
+  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number).filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/environ`, "utf8").includes(`COURSE_TEST_MARKER=${marker}`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+function noStackFrames(r: CliResult): void {
+  expect(r.stdout).not.toMatch(/^\s+at /m);
+  expect(r.stderr).not.toMatch(/^\s+at /m);
+}
+
+function snapshot(files: string[]): Array<[string, string, number]> {
+  return files.map((f) => [f, fs.readFileSync(f, "base64"), fs.statSync(f).mtimeMs]);
+}
+
+const made: string[] = [];
+const tmp = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "run-test-"));
+  made.push(dir);
+  return dir;
+};
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const json = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
+const text = (nb: Notebook, cell: number) => JSON.stringify(nb.cells[cell - 1].outputs);
+
+interface Summary {
+  [name: string]: { status: string; cells: number; executed: number; failures: Array<{ cell: number; executionCount: number | null; message: string; causedBy?: number }> };
+}
+
+describe("bad input: exit code 2, a clear message, nothing run", () => {
+  test("--help", () => {
+    const r = cli(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: node tools\/dist\/run\.js/);
+  });
+
+  test.each([
+    [["--bogus", "x.ipynb"], /run: unknown option --bogus/],
+    [[], /run: no notebooks given/],
+    [[NB("nope.ipynb")], /nope\.ipynb: cannot read notebook \(no such file\)/],
+    [[path.join(FIX, "bad", "malformed.ipynb")], /malformed\.ipynb: not valid JSON \(.*line 3, column \d+\)/],
+    [[path.join(FIX, "bad", "schema_invalid.ipynb")], /not a valid nbformat 4\.5 notebook:\n {2}cells\[0\]: must have required property 'outputs'/],
+    [[path.join(FIX, "bad", "v3.ipynb")], /not an nbformat 4 notebook/],
+    [[NB("01_good.ipynb"), "--solutions", path.join(FIX, "bad")], /01_good\.ipynb has exercise cells but its solutions file .*01_good\.ts cannot be read/],
+    // a bad notebook anywhere in the list stops everything before a kernel starts
+    [[NB("02_fails.ipynb"), NB("nope.ipynb")], /nope\.ipynb: cannot read notebook/],
+  ])("%j", (args, re) => {
+    const r = cli(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(re);
+    expect(r.stdout).not.toContain("▶");
+    noStackFrames(r);
+  });
+
+  test("refuses an --out that would write over the sources", () => {
+    const dir = tmp();
+    fs.mkdirSync(path.join(dir, "instructor"));
+    const src = path.join(dir, "instructor", "02_fails.ipynb");
+    fs.copyFileSync(NB("02_fails.ipynb"), src);
+    const before = snapshot([src]);
+    const r = cli([src, "--out", dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing to write executed notebooks into .*instructor/);
+    expect(snapshot([src])).toEqual(before);
+  });
+});
+
+describe("instructor mode", () => {
+  const out = tmp();
+  const sources = [NB("01_good.ipynb"), NB("02_fails.ipynb")];
+  const before = snapshot(sources);
+  let r: CliResult;
+  beforeAll(() => {
+    r = cli([...sources, "--out", out, "--solutions", SOLUTIONS]);
+  });
+
+  test("exit 1 (02 fails); progress and summary table printed; no runner stack", () => {
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/▶ 01_good \(instructor, budget 120 s\)/);
+    expect(r.stdout).toMatch(/^ {2}\[7\/7\] cell 9 ✓ \d+\.\ds$/m);
+    expect(r.stdout).toMatch(/^01_good\s+7\/7\s+\d+\.\d\s+ok$/m);
+    expect(r.stdout).toMatch(/^02_fails\s+2\/4\s+\d+\.\d\s+failed$/m);
+    expect(r.stderr).toContain("02_fails.ipynb cell 3 (In [2]): Error: boom from cell 3");
+    noStackFrames(r);
+  });
+
+  test("sources untouched; executed copies written under --out", () => {
+    expect(snapshot(sources)).toEqual(before);
+    const nb = readNotebook(path.join(out, "instructor", "01_good.ipynb"));
+    expect(joinText(nb.cells[5].source)).toContain("return 2 * x;"); // solution substituted
+    expect(joinText(nb.cells[5].source)).not.toContain("export");
+    expect(text(nb, 3)).toContain("hello from the kernel\\n");
+    expect(text(nb, 7)).toContain("double(21) = 42");
+    expect(nb.cells[7].outputs).toEqual([{ output_type: "display_data", data: { "text/plain": ["step 5/5"] }, metadata: {} }]);
+    expect(nb.cells.filter((c) => c.cell_type === "code").map((c) => c.execution_count)).toEqual([1, 2, 3, 4, 5, 6, 7, null]);
+    expect(nb.metadata.language_info).toMatchObject({ name: "typescript" });
+  });
+
+  test("stops at the first failure, like nbconvert", () => {
+    const nb = readNotebook(path.join(out, "instructor", "02_fails.ipynb"));
+    expect(nb.cells[2].execution_count).toBe(2);
+    expect(text(nb, 3)).toContain("boom from cell 3");
+    expect(nb.cells[3].execution_count).toBeNull();
+    expect(nb.cells[4].outputs).toEqual([]);
+  });
+
+  test("summary.json and report.json", () => {
+    const summary = json<Summary>(path.join(out, "instructor", "summary.json"));
+    expect(summary["01_good"]).toMatchObject({ status: "ok", cells: 7, executed: 7, failures: [] });
+    expect(summary["02_fails"]).toMatchObject({ status: "failed", cells: 4, executed: 2, failures: [{ cell: 3, executionCount: 2, message: "Error: boom from cell 3" }] });
+    expect(json(path.join(out, "instructor", "report.json"))).toEqual({
+      "01_good": [{ name: "answer", value: 42, unit: "", meaning: "double(21)" }],
+      "02_fails": [],
+    });
+  });
+});
+
+describe("student mode: keeps going, records every failure; timeouts stop and kill", () => {
+  const out = tmp();
+  const marker = randomUUID();
+  let r: CliResult;
+  let summary: Summary;
+  beforeAll(() => {
+    r = cli([NB("01_good.ipynb"), NB("02_fails.ipynb"), NB("03_loop.ipynb"), "--mode", "student", "--cell-timeout", "3", "--out", out], marker);
+    summary = json<Summary>(path.join(out, "student", "summary.json"));
+  });
+
+  test("exit 1, no stack frames, every failure printed", () => {
+    expect(r.code).toBe(1);
+    noStackFrames(r);
+    expect(r.stderr).toContain("01_good.ipynb cell 7 (In [5]): Error: not implemented: double");
+    expect(r.stderr).toMatch(/01_good\.ipynb cell 9 \(In \[7\]\): 2:31 - Cannot find name 'answer'\.[\s\S]*\(follows from the failure of cell 7\)/);
+    expect(r.stderr).toContain("02_fails.ipynb cell 4 (In [3]): 1:7 - Type 'string' is not assignable to type 'number'.");
+    expect(r.stderr).toContain("03_loop.ipynb cell 2 (In [2]): timed out after 3 s");
+  });
+
+  test("the stub fails with 'not implemented'; later uses are marked as knock-on failures", () => {
+    expect(summary["01_good"]).toMatchObject({ status: "failed", executed: 7 });
+    expect(summary["01_good"].failures.map((f) => [f.cell, f.causedBy])).toEqual([[7, undefined], [9, 7]]);
+  });
+
+  test("a throw and a tslab type error are both failures, and the cell after them still runs", () => {
+    expect(summary["02_fails"].failures.map((f) => f.cell)).toEqual([3, 4]);
+    expect(summary["02_fails"].executed).toBe(4);
+    expect(text(readNotebook(path.join(out, "student", "02_fails.ipynb")), 5)).toContain("after");
+  });
+
+  test("an infinite loop times out, stops the notebook, and leaves no kernel behind", () => {
+    expect(summary["03_loop"]).toMatchObject({ status: "timeout", executed: 2, failures: [{ cell: 2, message: "timed out after 3 s" }] });
+    expect(processesWithMarker(marker)).toEqual([]);
+  });
+});
+
+describe("library API", () => {
+  test("runNotebook: a notebook's metadata budget (4 s) stops it", async () => {
+    const opts = defaultRunOptions({ mode: "student", out: tmp(), cellTimeoutS: 60, quiet: true, logError: () => undefined });
+    const run = await runNotebook(NB("04_slow.ipynb"), opts);
+    expect(run.budgetS).toBe(4);
+    expect(run.status).toBe("budget");
+    expect(run.failures[0].message).toMatch(/notebook budget of 4 s exceeded/);
+    expect(run.seconds).toBeLessThan(8);
+  });
+
+  test("KernelClient: tslab quirks (export rejected, top-level await, type errors on stderr)", async () => {
+    const kernel = await KernelClient.start({ cwd: path.join(FIX, "notebooks") });
+    try {
+      expect(kernel.kernelInfo).toMatchObject({ implementation: "tslab" });
+      const exported = "export function sq(a: number): number { return a * a; }";
+      const rejected = await kernel.execute(exported, 30_000);
+      expect(rejected.status).toBe("error");
+      expect(rejected.errorText).toMatch(/Cannot redeclare exported variable 'sq'/);
+      expect((await kernel.execute(stripExport(exported), 30_000)).status).toBe("ok");
+      const awaited = await kernel.execute("await new Promise((r) => setTimeout(r, 50));\nsq(7)", 30_000);
+      expect(awaited).toMatchObject({ status: "ok", outputs: [{ output_type: "stream", name: "stdout", text: "49\n" }] });
+      const typeError = await kernel.execute('const n: number = "a";', 30_000);
+      expect(typeError).toMatchObject({ status: "error", errorText: "1:7 - Type 'string' is not assignable to type 'number'." });
+      expect(typeError.outputs).toEqual([{ output_type: "stream", name: "stderr", text: "1:7 - Type 'string' is not assignable to type 'number'.\n" }]);
+      expect((await kernel.execute("sq(3)", 30_000)).status).toBe("ok"); // right after an error (tslab's 200 ms reset)
+    } finally {
+      await kernel.shutdown();
+    }
+    expect(kernel.alive).toBe(false);
+  });
+
+  test("KernelClient: a kernel command that dies reports its output", async () => {
+    const argv = [process.execPath, "-e", "console.error('kernel exploded'); process.exit(3)", "{connection_file}"];
+    await expect(KernelClient.start({ cwd: ROOT, argv })).rejects.toThrow(/exited \(exit code 3\) before it was ready[\s\S]*kernel exploded/);
+  });
+});

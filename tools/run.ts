@@ -1,0 +1,315 @@
+/**
+ * Headless notebook runner: executes notebooks through the tslab kernel itself (the one Jupyter
+ * starts, over the Jupyter protocol — no Python or Jupyter needed) and writes executed copies.
+ *
+ *   node tools/dist/run.js [notebooks...|--all] [--mode instructor|student] [--out build/executed]
+ *        [--cell-timeout 300] [--budget 600] [--solutions solutions] [--keep-going] [--quiet]
+ *
+ * Instructor mode substitutes solutions/NN_topic.ts into the exercise cells and stops a notebook
+ * at its first failing cell (like nbconvert); student mode runs the stubs and records every
+ * failure. Results: <out>/<mode>/<name>.ipynb, summary.json and report.json (the headline
+ * figures that cells display as `application/vnd.course.report+json`).
+ * Exit code: 0 all ok, 1 a cell failed / timed out / a budget ran out, 2 usage or bad notebook.
+ *
+ * @see notebooks/01_score_matching.ipynb
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { ExerciseError, instructorNotebook } from "./exercises";
+import { CellFailure, executeNotebook, NotebookStatus } from "./jupyter/execute";
+import { killAllKernels } from "./jupyter/kernel";
+import { ReportItem, reportItems } from "./jupyter/outputs";
+import { Notebook, NotebookError, readNotebook, writeNotebook } from "./notebook";
+
+export { REPORT_MIME } from "./jupyter/outputs";
+export type { ReportItem } from "./jupyter/outputs";
+
+/** instructor: solutions substituted, stop at the first failure; student: stubs, record all failures. */
+export type Mode = "instructor" | "student";
+
+/** Runner settings (the CLI flags). */
+export interface RunOptions {
+  mode: Mode;
+  /** Executed notebooks go to `<out>/<mode>/`. */
+  out: string;
+  cellTimeoutS: number;
+  /** Per-notebook budget; undefined: the notebook's `metadata.course.budget_s`, else 600 s. */
+  budgetS?: number;
+  solutionsDir: string;
+  keepGoing: boolean;
+  quiet: boolean;
+  /** Kernel argv override with `{connection_file}`; default: kernel.json's. */
+  kernelArgv?: string[];
+  /** Progress lines (stdout) and failures (stderr). */
+  log: (line: string) => void;
+  logError: (line: string) => void;
+}
+
+/** Bad command line or output location (exit code 2). */
+export class UsageError extends Error {
+  constructor(message: string, readonly showUsage = false) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Notebooks that --all picks: notebooks/NN_*.ipynb. */
+export const NOTEBOOK_PATTERN = /^\d\d_.+\.ipynb$/;
+
+/** The CLI's help text. */
+export const USAGE = `usage: node tools/dist/run.js [notebooks...|--all] [options]
+
+Execute notebooks headless through the tslab kernel (no Python/Jupyter needed).
+
+  --all                 every notebooks/NN_*.ipynb, in order
+  --mode M              instructor (solutions substituted, stop at first failure; default)
+                        or student (stubs as released, record every failure)
+  --out DIR             write <DIR>/<mode>/<name>.ipynb, summary.json, report.json
+                        (default build/executed)
+  --cell-timeout S      per-cell timeout in seconds (default 300); a timeout stops the notebook
+  --budget S            per-notebook time budget in seconds (default: the notebook's
+                        metadata.course.budget_s, else 600)
+  --solutions DIR       solutions directory (default solutions)
+  --keep-going          continue after a failing cell in instructor mode too
+  --quiet               no per-cell progress lines
+  --kernel-cmd CMD      kernel command (JSON array or words) containing {connection_file}
+  --notebooks-dir DIR   where --all looks (default notebooks)
+  --help                this text
+
+exit code: 0 all ok; 1 a cell failed, timed out or a budget ran out; 2 usage error or a missing
+or malformed notebook (nothing is run then).`;
+
+/** The repository root (the folder with package.json above tools/ or tools/dist/). */
+export function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** Runner options with the CLI's defaults (paths under the repository root), then `over`. */
+export function defaultRunOptions(over: Partial<RunOptions> = {}): RunOptions {
+  const root = repoRoot();
+  return {
+    mode: "instructor", out: path.join(root, "build", "executed"), cellTimeoutS: 300, solutionsDir: path.join(root, "solutions"),
+    keepGoing: false, quiet: false, log: (l) => console.log(l), logError: (l) => console.error(l), ...over,
+  };
+}
+
+/** Parse the command line; throws {@link UsageError}. */
+export function parseArgs(argv: string[]): { opts: RunOptions; files: string[]; help: boolean } {
+  const root = repoRoot();
+  const opts = defaultRunOptions();
+  let all = false;
+  let help = false;
+  let notebooksDir = path.join(root, "notebooks");
+  const files: string[] = [];
+  const args = argv.flatMap((a) => (/^--[\w-]+=/.test(a) ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a]));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value`, true);
+      return v;
+    };
+    const seconds = () => {
+      const v = value();
+      const n = Number(v);
+      if (!(n > 0) || !Number.isFinite(n)) throw new UsageError(`${a} must be a positive number of seconds (got '${v}')`);
+      return n;
+    };
+    if (a === "--help" || a === "-h") help = true;
+    else if (a === "--all") all = true;
+    else if (a === "--mode") {
+      const m = value();
+      if (m !== "instructor" && m !== "student") throw new UsageError(`--mode must be instructor or student (got '${m}')`);
+      opts.mode = m;
+    } else if (a === "--out") opts.out = path.resolve(value());
+    else if (a === "--cell-timeout") opts.cellTimeoutS = seconds();
+    else if (a === "--budget") opts.budgetS = seconds();
+    else if (a === "--solutions") opts.solutionsDir = path.resolve(value());
+    else if (a === "--notebooks-dir") notebooksDir = path.resolve(value());
+    else if (a === "--keep-going") opts.keepGoing = true;
+    else if (a === "--quiet") opts.quiet = true;
+    else if (a === "--kernel-cmd") opts.kernelArgv = parseKernelCmd(value());
+    else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`, true);
+    else files.push(a);
+  }
+  if (help) return { opts, files, help };
+  if (all && files.length > 0) throw new UsageError("give notebook paths or --all, not both", true);
+  if (all) {
+    const names = fs.existsSync(notebooksDir) ? fs.readdirSync(notebooksDir).filter((n) => NOTEBOOK_PATTERN.test(n)).sort() : [];
+    if (names.length === 0) throw new UsageError(`--all: no NN_*.ipynb notebooks in ${notebooksDir}`);
+    files.push(...names.map((n) => path.join(notebooksDir, n)));
+  }
+  if (files.length === 0) throw new UsageError("no notebooks given (name them, or use --all)", true);
+  return { opts, files, help };
+}
+
+function parseKernelCmd(cmd: string): string[] {
+  let argv: unknown;
+  try {
+    argv = cmd.trim().startsWith("[") ? JSON.parse(cmd) : cmd.trim().split(/\s+/);
+  } catch {
+    throw new UsageError(`--kernel-cmd: not a JSON array: ${cmd}`);
+  }
+  if (!Array.isArray(argv) || argv.length === 0 || !argv.every((x) => typeof x === "string")) throw new UsageError("--kernel-cmd: empty or not a list of strings");
+  if (!argv.some((x: string) => x.includes("{connection_file}"))) throw new UsageError("--kernel-cmd must contain {connection_file}");
+  return argv as string[];
+}
+
+/** Every report item displayed by the notebook's outputs, in cell order. */
+export function collectReport(nb: Notebook): ReportItem[] {
+  return nb.cells.flatMap((c) => reportItems(c.outputs ?? []));
+}
+
+/** Update a JSON object file with `entries` (other keys kept, so single-notebook runs accumulate). */
+function mergeJson(file: string, entries: Record<string, unknown>): void {
+  let prev: Record<string, unknown> = {};
+  try {
+    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as unknown;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) prev = parsed as Record<string, unknown>;
+  } catch {
+    // absent or unreadable: start afresh
+  }
+  fs.writeFileSync(file, JSON.stringify({ ...prev, ...entries }, null, 1) + "\n");
+}
+
+/** Result of running one notebook. */
+export interface NotebookRun {
+  name: string;
+  path: string;
+  mode: RunOptions["mode"];
+  status: NotebookStatus;
+  cells: number;
+  executed: number;
+  failures: CellFailure[];
+  seconds: number;
+  budgetS: number;
+  kernelStartupMs: number | null;
+  /** Where the executed notebook was written. */
+  output: string;
+  report: ReportItem[];
+}
+
+/** A notebook read and, in instructor mode, with its solutions substituted; throws on bad input. */
+export function prepareNotebook(file: string, opts: Pick<RunOptions, "mode" | "solutionsDir">): Notebook {
+  const nb = readNotebook(file);
+  return opts.mode === "instructor" ? instructorNotebook(nb, file, opts.solutionsDir) : nb;
+}
+
+/** Where the executed copy of `file` goes; throws {@link UsageError} if that would overwrite a source. */
+export function outputPathFor(file: string, opts: Pick<RunOptions, "out" | "mode" | "solutionsDir">): string {
+  const dir = path.resolve(opts.out, opts.mode);
+  const target = path.join(dir, path.basename(file));
+  const real = (p: string) => (fs.existsSync(p) ? fs.realpathSync(p) : path.resolve(p));
+  const forbidden = [path.dirname(real(file)), real(path.join(repoRoot(), "notebooks")), real(opts.solutionsDir)];
+  if (forbidden.includes(real(dir)) || real(target) === real(file)) {
+    throw new UsageError(`refusing to write executed notebooks into ${dir}: it holds source notebooks or solutions (choose another --out)`);
+  }
+  return target;
+}
+
+/** Execute one notebook in a fresh kernel and write its executed copy. Throws only for bad input. */
+export async function runNotebook(file: string, opts: RunOptions): Promise<NotebookRun> {
+  const nb = prepareNotebook(file, opts);
+  const output = outputPathFor(file, opts);
+  const name = path.basename(file, ".ipynb");
+  const course = nb.metadata.course as { budget_s?: unknown } | undefined;
+  const budgetS = opts.budgetS ?? (typeof course?.budget_s === "number" ? course.budget_s : 600);
+  const log = opts.quiet ? () => undefined : opts.log;
+  log(`▶ ${name} (${opts.mode}, budget ${budgetS} s)`);
+  const exec = await executeNotebook(nb, {
+    cwd: path.dirname(path.resolve(file)),
+    cellTimeoutS: opts.cellTimeoutS,
+    budgetS,
+    keepGoing: opts.keepGoing || opts.mode === "student",
+    kernelArgv: opts.kernelArgv,
+    onKernelStarted: (ms) => log(`  kernel started in ${(ms / 1000).toFixed(1)} s`),
+    onCell: (p) => log(`  [${p.position}/${p.total}] cell ${p.cell} ${p.ok ? "✓" : "✗"} ${p.seconds.toFixed(1)}s`),
+    onFailure: (f) => opts.logError(formatFailure(file, f)),
+  });
+  writeNotebook(output, nb);
+  return { name, path: file, mode: opts.mode, ...exec, budgetS, output, report: collectReport(nb) };
+}
+
+/** One failure as printed: notebook, cell, execution count and the (trimmed) message. */
+export function formatFailure(file: string, f: CellFailure): string {
+  const where = f.cell === 0 ? "kernel" : `cell ${f.cell}${f.executionCount === null ? "" : ` (In [${f.executionCount}])`}`;
+  const lines = f.message.split("\n");
+  const shown = lines.length > 20 ? [...lines.slice(0, 20), `… ${lines.length - 20} more lines (see the executed notebook)`] : lines;
+  const note = f.causedBy === undefined ? "" : ` (follows from the failure of cell ${f.causedBy})`;
+  return `✗ ${file} ${where}: ${shown.join("\n    ")}${note}`;
+}
+
+/** Run notebooks one after another and write summary.json and report.json; returns the runs. */
+export async function runNotebooks(files: string[], opts: RunOptions): Promise<NotebookRun[]> {
+  const runs: NotebookRun[] = [];
+  for (const file of files) runs.push(await runNotebook(file, opts));
+  const dir = path.resolve(opts.out, opts.mode);
+  fs.mkdirSync(dir, { recursive: true });
+  mergeJson(path.join(dir, "summary.json"), Object.fromEntries(runs.map((r) => [r.name, {
+    path: r.path, mode: r.mode, status: r.status, cells: r.cells, executed: r.executed, seconds: round1(r.seconds),
+    budgetS: r.budgetS, kernelStartupS: r.kernelStartupMs === null ? null : round1(r.kernelStartupMs / 1000), failures: r.failures,
+  }])));
+  mergeJson(path.join(dir, "report.json"), Object.fromEntries(runs.map((r) => [r.name, r.report])));
+  return runs;
+}
+
+/** The summary table printed at the end. */
+export function summaryTable(runs: NotebookRun[]): string {
+  const rows = [["notebook", "cells", "seconds", "status"], ...runs.map((r) => [r.name, `${r.executed}/${r.cells}`, r.seconds.toFixed(1), r.status])];
+  const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
+  return rows.map((row) => row.map((c, j) => (j === 1 || j === 2 ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join("  ").trimEnd()).join("\n");
+}
+
+/** The CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let opts: RunOptions;
+  let files: string[];
+  try {
+    let help: boolean;
+    ({ opts, files, help } = parseArgs(argv));
+    if (help) {
+      console.log(USAGE);
+      return 0;
+    }
+    // Check every input before running anything: bad input is exit code 2, and fast.
+    for (const f of files) {
+      prepareNotebook(f, opts);
+      outputPathFor(f, opts);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof NotebookError || e instanceof ExerciseError) {
+      console.error(`run: ${e.message}`);
+      if (e instanceof UsageError && e.showUsage) console.error(`\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  const runs = await runNotebooks(files, opts);
+  console.log(`\n${summaryTable(runs)}`);
+  console.log(`executed notebooks: ${path.resolve(opts.out, opts.mode)}`);
+  return runs.every((r) => r.status === "ok") ? 0 : 1;
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+if (require.main === module) {
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    process.on(sig, () => {
+      killAllKernels();
+      console.error(`run: ${sig}, kernels stopped`);
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: Error) => {
+      killAllKernels();
+      console.error(`run: internal error: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}
