@@ -1,9 +1,10 @@
 /**
  * Every notebook executes headless through the tslab kernel, within its time budget:
  *  - instructor mode (solutions substituted): every cell passes;
- *  - student mode (stubs as released): every failure is a "not implemented: <id>" stub error
- *    (or a knock-on of one: tslab forgets a failed cell's declarations), and every exercise
- *    shows up in at least one such failure.
+ *    and the headline figures it reports (report.json) satisfy the claims in ./claims.ts;
+ *  - student mode (stubs as released): every failing cell fails with its own
+ *    "not implemented: <id>" stub error (no knock-on failures: cells that use a student's
+ *    function must not define names that later cells need), and every exercise shows up.
  * Executed copies go to a temp dir; the committed notebooks are never written.
  */
 import * as fs from "fs";
@@ -11,6 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { exerciseCells, readNotebook } from "../../tools/notebook";
 import { defaultRunOptions, NOTEBOOK_PATTERN, NotebookRun, runNotebook, RunOptions } from "../../tools/run";
+import { CLAIMS } from "./claims";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const NOTEBOOKS = path.join(ROOT, "notebooks");
@@ -44,17 +46,17 @@ describe.each(notebooks)("%s", (name) => {
     if (run.status !== "ok") throw new Error(`${name} (instructor): ${run.status}\n${describeFailures(run)}`);
     expect(run.executed).toBe(run.cells);
     expect(run.seconds).toBeLessThanOrEqual(budget);
+    const stem = name.replace(/\.ipynb$/, "");
+    const items = new Map(run.report.map((i) => [i.name, i.value])); // what report.json records
+    const broken = (CLAIMS[stem] ?? []).filter((c) => !items.has(c.item) || !c.holds(items.get(c.item) as number));
+    const why = broken.map((c) => `${c.item} = ${items.get(c.item) ?? "missing"}: expected ${c.says}`).join("\n");
+    expect(why).toBe("");
   }, (budget + 60) * 1000);
 
   test(`student mode fails only with "not implemented:", once per exercise at least`, async () => {
     const run = await runNotebook(file, options("student"));
     expect(["ok", "failed"]).toContain(run.status); // no timeout, budget or kernel error
-    const byCell = new Map(run.failures.map((f) => [f.cell, f]));
-    const rootOf = (cell: number): string => {
-      const f = byCell.get(cell);
-      return f?.causedBy === undefined ? f?.message ?? "" : rootOf(f.causedBy);
-    };
-    const stray = run.failures.filter((f) => !rootOf(f.cell).includes("not implemented:"));
+    const stray = run.failures.filter((f) => f.causedBy !== undefined || !f.message.includes("not implemented:"));
     if (stray.length > 0) throw new Error(`${name} (student): failures that are not stubs:\n${describeFailures({ ...run, failures: stray })}`);
     for (const ex of exerciseCells(readNotebook(file))) {
       expect(run.failures.some((f) => f.message.includes(`not implemented: ${ex.id}`))).toBe(true);
