@@ -1,0 +1,234 @@
+/**
+ * Batch grading: a folder of submissions (`<student>.ipynb`, or `<student>/…/<one>.ipynb`),
+ * graded in parallel by worker processes (one per core, `--jobs N`), with a progress bar, one
+ * results file per student (`<out>/<student>.json`, Gradescope's format) and `<out>/gradebook.csv`
+ * rewritten after each submission.
+ *
+ * - Resumable: a student whose results file exists and is valid is skipped unless `force`.
+ * - Atomic: only the main process writes, always via temp file + rename; on SIGINT/SIGTERM it
+ *   stops the workers and drops in-flight work, so no partial file is ever left behind.
+ * - Robust: a worker that crashes or hangs costs only the submission it was grading, which gets a
+ *   results file saying the autograder failed (score 0); a fresh worker takes over.
+ *
+ * @see notebooks/01_score_matching.ipynb
+ */
+import { ChildProcess, fork } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ProgressBar, ProgressMode } from "@course/lib";
+import { failedReport, GradeOptions, Grader, GradeReport } from "./score";
+import { GradebookRow, gradebookCsv, GradescopeResults, isTempFile, rowFromResults, toGradescope, writeFileAtomic } from "./results";
+
+/** One submission of a batch. */
+export interface BatchEntry {
+  student: string;
+  /** The notebook to grade, or null with `problem` when the folder has none or several. */
+  file: string | null;
+  problem?: string;
+}
+
+/** Batch settings. */
+export interface BatchOptions {
+  folder: string;
+  out: string;
+  jobs: number;
+  force: boolean;
+  grade: GradeOptions;
+  progress?: ProgressMode;
+  /** Wall-clock limit for one submission in a worker before it is killed (ms). */
+  submissionTimeoutMs?: number;
+}
+
+/** What a batch did. */
+export interface BatchSummary {
+  graded: string[];
+  skipped: string[];
+  failed: string[];
+  interrupted: boolean;
+  gradebook: string;
+}
+
+/** Notebooks under `dir` (recursive; skips checkpoints, hidden folders and node_modules). */
+export function findNotebooks(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 6) return;
+    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (e.name.startsWith(".") || e.name === "node_modules" || e.name === "__MACOSX") continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.isFile() && e.name.endsWith(".ipynb")) out.push(p);
+    }
+  };
+  walk(dir, 0);
+  return out;
+}
+
+/** Pick the one notebook of a student's folder (preferring course-named `NN_*.ipynb`). */
+export function pickNotebook(files: string[]): { file: string | null; problem?: string } {
+  if (files.length === 1) return { file: files[0] };
+  if (files.length === 0) return { file: null, problem: "no .ipynb notebook found in the submission" };
+  const named = files.filter((f) => /^\d\d_/.test(path.basename(f)));
+  if (named.length === 1) return { file: named[0] };
+  return { file: null, problem: `found ${files.length} notebooks (${files.map((f) => path.basename(f)).join(", ")}); submit exactly one` };
+}
+
+/** The submissions of a batch folder, sorted by student. */
+export function discoverSubmissions(folder: string, exclude: string[] = []): BatchEntry[] {
+  const skip = new Set(exclude.map((p) => path.resolve(p)));
+  const entries: BatchEntry[] = [];
+  const seen = new Set<string>();
+  for (const e of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = path.join(folder, e.name);
+    if (e.name.startsWith(".") || skip.has(path.resolve(p))) continue;
+    let entry: BatchEntry | null = null;
+    if (e.isFile() && e.name.endsWith(".ipynb")) entry = { student: e.name.replace(/\.ipynb$/, ""), file: p };
+    else if (e.isDirectory()) entry = { student: e.name, ...pickNotebook(findNotebooks(p)) };
+    if (!entry) continue;
+    let name = entry.student.replace(/[\\/:*?"<>|\x00-\x1f]/g, "_");
+    for (let k = 2; seen.has(name); k++) name = `${entry.student}_${k}`;
+    seen.add(name);
+    entries.push({ ...entry, student: name });
+  }
+  return entries;
+}
+
+/** Path of this CLI's compiled entry (workers are forked from it). */
+function gradeJs(): string {
+  const near = path.resolve(__dirname, "..", "grade.js");
+  return fs.existsSync(near) ? near : path.resolve(__dirname, "..", "dist", "grade.js");
+}
+
+/** Messages between the batch and its workers. */
+type ToWorker = { type: "grade"; student: string; file: string | null; problem?: string };
+type FromWorker = { type: "ready" } | { type: "done"; student: string; results: GradescopeResults };
+
+/** Grade a folder of submissions. Resolves when done or interrupted. */
+export async function gradeBatch(opts: BatchOptions): Promise<BatchSummary> {
+  fs.mkdirSync(opts.out, { recursive: true });
+  for (const f of fs.readdirSync(opts.out)) if (isTempFile(f)) fs.rmSync(path.join(opts.out, f), { force: true });
+  const entries = discoverSubmissions(opts.folder, [opts.out]);
+  const gradebook = path.join(opts.out, "gradebook.csv");
+  const rows = new Map<string, GradebookRow>();
+  const summary: BatchSummary = { graded: [], skipped: [], failed: [], interrupted: false, gradebook };
+  const todo: BatchEntry[] = [];
+  for (const e of entries) {
+    const row = opts.force ? null : existingRow(path.join(opts.out, `${e.student}.json`), e.student);
+    if (row) {
+      rows.set(e.student, row);
+      summary.skipped.push(e.student);
+    } else todo.push(e);
+  }
+  const writeGradebook = () => writeFileAtomic(gradebook, gradebookCsv([...rows.values()]));
+  writeGradebook();
+  if (todo.length === 0) return summary;
+
+  const bar = new ProgressBar({ total: todo.length, label: "grading", mode: opts.progress ?? "auto" });
+  const perSubmission = opts.submissionTimeoutMs ?? 15 * 60_000;
+  let done = 0;
+  let stopping = false;
+  const queue = [...todo];
+  const workers = new Set<ChildProcess>();
+
+  const record = (student: string, results: GradescopeResults) => {
+    if (stopping) return;
+    try {
+      writeFileAtomic(path.join(opts.out, `${student}.json`), JSON.stringify(results, null, 2) + "\n");
+      rows.set(student, rowFromResults(student, results) as GradebookRow);
+      writeGradebook();
+      (results.extra_data.autograder_error ? summary.failed : summary.graded).push(student);
+    } catch (e) {
+      process.stderr.write(`\ngrade: cannot write the results of ${student}: ${(e as Error).message}\n`);
+      summary.failed.push(student);
+    }
+    bar.update(++done, { failed: String(summary.failed.length) });
+  };
+
+  await new Promise<void>((resolve) => {
+    const onSignal = () => {
+      if (stopping) return;
+      stopping = true;
+      summary.interrupted = true;
+      for (const w of workers) w.kill("SIGKILL");
+      resolve();
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const finish = () => {
+      process.removeListener("SIGINT", onSignal);
+      process.removeListener("SIGTERM", onSignal);
+      resolve();
+    };
+    const spawn = () => {
+      const w = fork(gradeJs(), ["--worker", JSON.stringify(opts.grade)], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+      w.stderr?.resume();
+      workers.add(w);
+      let current: BatchEntry | null = null;
+      let timer: NodeJS.Timeout | null = null;
+      let timedOut = false;
+      const next = () => {
+        if (timer) clearTimeout(timer);
+        current = stopping ? null : queue.shift() ?? null;
+        if (!current) {
+          w.kill();
+          return;
+        }
+        timer = setTimeout(() => {
+          timedOut = true;
+          w.kill("SIGKILL");
+        }, perSubmission);
+        w.send({ type: "grade", student: current.student, file: current.file, problem: current.problem } satisfies ToWorker);
+      };
+      w.on("message", (m: FromWorker) => {
+        if (m.type === "done" && current && m.student === current.student) record(m.student, m.results);
+        if (m.type === "ready" || m.type === "done") next();
+      });
+      w.on("exit", (code, signal) => {
+        if (timer) clearTimeout(timer);
+        workers.delete(w);
+        if (stopping) return;
+        if (current) {
+          const why = timedOut ? `grading took longer than ${Math.round(perSubmission / 1000)} s` : `the grading process ended unexpectedly (${signal ?? `exit code ${code}`})`;
+          record(current.student, toGradescope(failedReport(current.file ? path.basename(current.file) : current.student, why)));
+          current = null;
+        }
+        if (queue.length > 0) spawn();
+        else if (workers.size === 0) {
+          bar.done();
+          finish();
+        }
+      });
+    };
+    const n = Math.max(1, Math.min(opts.jobs, queue.length));
+    for (let i = 0; i < n; i++) spawn();
+  });
+  return summary;
+}
+
+/** The gradebook row of an existing, valid results file (null: grade it). */
+function existingRow(file: string, student: string): GradebookRow | null {
+  try {
+    return rowFromResults(student, JSON.parse(fs.readFileSync(file, "utf8")));
+  } catch {
+    return null;
+  }
+}
+
+/** The worker side (`grade.js --worker <options JSON>`): grade what the parent sends. */
+export function runWorker(optionsJson: string): void {
+  const grader = new Grader({ ...(JSON.parse(optionsJson) as GradeOptions), concurrency: 1 });
+  process.on("SIGINT", () => undefined);
+  process.on("disconnect", () => process.exit(0));
+  process.on("message", (m: ToWorker) => {
+    if (m.type !== "grade") return;
+    const job: Promise<GradeReport> = m.file ? grader.grade(m.file) : Promise.resolve(grader.ungradable(m.student, m.problem ?? "no notebook"));
+    void job.then((report) => process.send?.({ type: "done", student: m.student, results: toGradescope(report) } satisfies FromWorker));
+  });
+  process.send?.({ type: "ready" } satisfies FromWorker);
+}
+
+/** Default worker count: one per core. */
+export function defaultJobs(): number {
+  return Math.max(1, os.cpus().length);
+}
