@@ -10,21 +10,14 @@
  * - drawing 2,000 samples with 100 DDIM steps;
  * - executing notebook 01 with the runner (`node tools/dist/run.js … --mode instructor`).
  *
- * Usage: npm run bench [-- --quick] [-- --no-notebook] [-- --out FILE]
+ * Usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "@course/lib/dist/backend";
-import { Rng } from "@course/lib/dist/random";
-import { DEFAULT_MLP_CONFIG, MlpDenoiser, epsModel } from "@course/lib/dist/nets/mlp";
-import { timestepEmbedding } from "@course/lib/dist/nets/timeEmbedding";
-import { dsmLoss } from "@course/lib/dist/losses";
-import { ddimStep, sample } from "@course/lib/dist/samplers";
-import { makeSchedule } from "@course/lib/dist/schedules";
-import { trainRecipe } from "@course/lib/dist/recipes";
+import { initBackend, Rng, DEFAULT_MLP_CONFIG, MlpDenoiser, epsModel, timestepEmbedding, dsmLoss, ddimStep, sample, makeSchedule, trainRecipe } from "@course/lib";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BATCH = 512;
@@ -33,15 +26,17 @@ const TARGET_MS = 30;
 interface BenchArgs {
   quick: boolean;
   notebook: boolean;
+  grading: boolean;
   out: string;
 }
 
 function parseArgs(argv: string[]): BenchArgs | null {
-  const args: BenchArgs = { quick: false, notebook: true, out: path.join(ROOT, "build", "bench.json") };
+  const args: BenchArgs = { quick: false, notebook: true, grading: true, out: path.join(ROOT, "build", "bench.json") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
     else if (a === "--no-notebook") args.notebook = false;
+    else if (a === "--no-grading") args.grading = false;
     else if (a === "--out" && argv[i + 1]) args.out = path.resolve(argv[++i]);
     else if (a === "-h" || a === "--help") return null;
     else throw new Error(`unknown argument ${a}`);
@@ -153,16 +148,37 @@ function fmt(ms: number | null): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
 
+/** What tools/grade/bench.ts measures (declared here so the bench builds without the grader). */
+interface GradingBench {
+  singleS: number;
+  batchS: number;
+  batchSize: number;
+  jobs: number;
+  singleScore: number;
+  batchResults: number;
+}
+interface GradingBenchModule {
+  benchGrading(opts: { log: (s: string) => void }): Promise<GradingBench>;
+  gradingBenchRows(b: GradingBench): [string, string, string][];
+}
+
+/** The grader's timing rows, loaded lazily: the student release ships the bench but not the grader. */
+function loadGradingBench(): GradingBenchModule | null {
+  const file = path.join(__dirname, "grade", "bench.js");
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return fs.existsSync(file) ? (require(file) as GradingBenchModule) : null;
+}
+
 async function main(argv: string[]): Promise<number> {
   let args: BenchArgs | null;
   try {
     args = parseArgs(argv);
   } catch (e) {
-    process.stderr.write(`bench: ${(e as Error).message}\nusage: npm run bench [-- --quick] [-- --no-notebook] [-- --out FILE]\n`);
+    process.stderr.write(`bench: ${(e as Error).message}\nusage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]\n`);
     return 2;
   }
   if (!args) {
-    process.stdout.write("usage: npm run bench [-- --quick] [-- --no-notebook] [-- --out FILE]\n");
+    process.stdout.write("usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]\n");
     return 0;
   }
   const backend = await initBackend();
@@ -179,6 +195,12 @@ async function main(argv: string[]): Promise<number> {
     log("notebook 01 …");
     nb = notebook01();
   }
+  let grading: GradingBench | null = null;
+  const gradingModule = args.grading ? loadGradingBench() : null;
+  if (gradingModule) {
+    log("grading: one submission, then a batch of 40 …");
+    grading = await gradingModule.benchGrading({ log });
+  }
   const rows: [string, string, string][] = [
     ["backend", backend.name, backend.reason],
     ["MLP train step, fast ops (ours)", fmt(mlp.fast), `3x256 SiLU, batch ${BATCH}, Adam; target <= ${TARGET_MS} ms: ${mlp.fast <= TARGET_MS ? "met" : "MISSED"}`],
@@ -187,6 +209,9 @@ async function main(argv: string[]): Promise<number> {
     ["ring-mlp training loop, per step", fmt(loop), "incl. batch, noise, qSample, loss readback"],
     ["DDIM, 2000 samples x 100 steps", fmt(ddim), "MLP eps-model, one batched pass"],
     ["notebook 01 execution", fmt(nb.ms), nb.note],
+    ...(grading && gradingModule
+      ? gradingModule.gradingBenchRows(grading)
+      : [["grading", "n/a", args.grading ? "grader not in this checkout (student release)" : "skipped (--no-grading)"] as [string, string, string]]),
   ];
   const w0 = Math.max(...rows.map((r) => r[0].length));
   const w1 = Math.max(...rows.map((r) => r[1].length));
@@ -201,6 +226,7 @@ async function main(argv: string[]): Promise<number> {
     ddim2000x100Ms: ddim,
     notebook01Ms: nb.ms,
     notebook01Note: nb.note,
+    grading: grading && { singleS: grading.singleS, batchS: grading.batchS, batchSize: grading.batchSize, jobs: grading.jobs, singleScore: grading.singleScore, batchResults: grading.batchResults },
     quick: args.quick,
   };
   fs.mkdirSync(path.dirname(args.out), { recursive: true });

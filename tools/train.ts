@@ -9,10 +9,7 @@
  * Exit codes: 0 ok, 1 training or saving failed, 2 bad command line.
  */
 import * as path from "path";
-import { initBackend } from "@course/lib/dist/backend";
-import { ProgressMode } from "@course/lib/dist/progress";
-import { RECIPES, getRecipe, saveDenoiser, trainRecipe } from "@course/lib/dist/recipes";
-import { checkpointPath } from "@course/lib/dist/checkpoint";
+import { initBackend, ProgressMode, RECIPES, getRecipe, saveDenoiser, trainRecipe, checkpointPath } from "@course/lib";
 
 /** Parsed command line. */
 export interface TrainArgs {
