@@ -13,11 +13,11 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { courseLayout, loadCourse } from "./course";
 import { ExerciseError } from "./exercises";
 import { NotebookError } from "./notebook";
 import { repoRoot } from "./run";
 import { BUNDLE_MANIFEST, bundlePlan, nodeMinimum, zipBundle } from "./release/autograder";
-import { courseLayout, loadCourse } from "./release/course";
 import { prepareOut, writePlan } from "./release/files";
 import { checkRelease, formatReport } from "./release/leakcheck";
 import { readmeProblems } from "./release/readme";

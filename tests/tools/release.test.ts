@@ -12,9 +12,9 @@ import { spawnSync, SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { courseLayout, CourseNotebook, loadCourse, walkFiles } from "../../tools/course";
 import { instructorNotebook, parseSolutions } from "../../tools/exercises";
 import { exerciseCells, readNotebook, writeNotebook } from "../../tools/notebook";
-import { courseLayout, CourseNotebook, loadCourse, walkFiles } from "../../tools/release/course";
 import { releasedSolutionsText, studentNotebook } from "../../tools/release/notebooks";
 import { readmeProblems } from "../../tools/release/readme";
 

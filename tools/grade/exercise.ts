@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "@course/lib";
-import type { CourseExercise } from "./course";
+import type { CourseExercise } from "../course";
 import { callLabel, failureMessage, formatArg, outcomeMessage } from "./feedback";
 import { runInSandbox, SandboxCall, SandboxLimits } from "./sandbox";
 import { decode, describe, encode, Wire } from "./serialize";

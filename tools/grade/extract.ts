@@ -2,7 +2,7 @@
  * Reading a submitted notebook and finding its exercise cells by their metadata id — never by
  * position, so students may add, reorder or run cells and leave outputs (outputs are ignored).
  *
- * The exercise list comes from the COURSE notebook (course.ts), so deleting a cell's metadata
+ * The exercise list comes from the COURSE notebook (../course.ts), so deleting a cell's metadata
  * cannot dodge grading: a course exercise without a tagged cell in the submission scores 0.
  *
  * Reading is lenient where it can be (a notebook that fails the nbformat schema is still graded
@@ -14,7 +14,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { joinText, NotebookError, parseNotebook } from "../notebook";
-import type { Course, CourseNotebook } from "./course";
+import type { CourseNotebook } from "../course";
 
 /** Notebooks larger than this are refused (50 MB of outputs still grade). */
 export const MAX_NOTEBOOK_BYTES = 100 * 1024 * 1024;
@@ -110,9 +110,8 @@ export function parseSubmission(text: string, file: string, bytes = Buffer.byteL
 }
 
 /** Which course notebook a submission is: the one sharing most exercise ids, else by `NN_` filename. */
-export function identifyNotebook(course: Course, file: string, sub: Submission | null, forced?: string): CourseNotebook | null {
-  const nbs = course.notebooks;
-  if (forced) return nbs.find((n) => n.name === forced || n.prefix === forced || n.name === forced.replace(/\.ipynb$/, "")) ?? null;
+export function identifyNotebook(nbs: readonly CourseNotebook[], file: string, sub: Submission | null, forced?: string): CourseNotebook | null {
+  if (forced) return nbs.find((n) => n.stem === forced || n.prefix === forced || n.stem === forced.replace(/\.ipynb$/, "")) ?? null;
   const prefix = /^(\d\d)_/.exec(path.basename(file))?.[1];
   const byPrefix = nbs.find((n) => n.prefix === prefix);
   if (sub) {
@@ -121,7 +120,7 @@ export function identifyNotebook(course: Course, file: string, sub: Submission |
     const best = Math.max(0, ...scored.map((s) => s.overlap));
     if (best > 0) {
       const top = scored.filter((s) => s.overlap === best).map((s) => s.n);
-      return top.length === 1 ? top[0] : top.find((n) => n === byPrefix) ?? top.find((n) => n.name.endsWith(sub.title ?? "\0")) ?? top[0];
+      return top.length === 1 ? top[0] : top.find((n) => n === byPrefix) ?? top.find((n) => n.stem.endsWith(sub.title ?? "\0")) ?? top[0];
     }
   }
   if (byPrefix) return byPrefix;

@@ -15,7 +15,8 @@ import { randomBytes } from "crypto";
 import * as os from "os";
 import * as path from "path";
 import { initBackend, Rng } from "@course/lib";
-import { Course, CourseExercise, CourseNotebook, loadCourse, loadSuite } from "./course";
+import type { CourseExercise, CourseNotebook } from "../course";
+import { gradedNotebooks, loadSuite } from "./load";
 import { Compiled, ExerciseCompiler } from "./compile";
 import { failAll, round6, runExercise, TestResult } from "./exercise";
 import { findExercises, identifyNotebook, readSubmission, Submission, SubmissionError } from "./extract";
@@ -66,7 +67,7 @@ export interface GradeOptions {
 
 /** Grades submissions; keep one per process (it caches the course, suites and compiler). */
 export class Grader {
-  private course: Course | null = null;
+  private notebooks: CourseNotebook[] | null = null;
   private compiler: ExerciseCompiler | null = null;
   private readonly suites = new Map<string, HiddenSuite>();
   private trustedReady = false;
@@ -87,7 +88,7 @@ export class Grader {
       const reason = e instanceof Error ? e.message : String(e);
       report.autograderError = reason;
       report.notes.push(`The autograder failed while grading this submission (${reason.split("\n")[0]}). Your score is 0 for now; please tell your instructor.`);
-      const nb = this.course?.notebooks.find((n) => n.name === report.notebook);
+      const nb = this.notebooks?.find((n) => n.stem === report.notebook);
       if (nb && report.tests.length === 0) this.fillNotGraded(report, nb, "not graded: the autograder failed (see above)");
     }
     report.score = round6(report.tests.reduce((s, t) => s + t.score, 0));
@@ -107,22 +108,22 @@ export class Grader {
     const report: GradeReport = { submission: name, notebook: null, seed: 0, score: 0, maxScore: 0, exercises: [], tests: [], notes: [message], executionTime: 0 };
     let nbs: CourseNotebook[] = [];
     try {
-      nbs = this.loadCourse().notebooks;
+      nbs = this.loadNotebooks();
     } catch {
       nbs = [];
     }
-    const nb = nbs.find((n) => n.name === notebook || n.prefix === notebook) ?? (nbs.length === 1 ? nbs[0] : undefined);
+    const nb = nbs.find((n) => n.stem === notebook || n.prefix === notebook) ?? (nbs.length === 1 ? nbs[0] : undefined);
     if (nb) this.fillNotGraded(report, nb, `not graded: ${message}`);
     return report;
   }
 
-  private loadCourse(): Course {
-    this.course = this.course ?? loadCourse(this.opts.root);
-    return this.course;
+  private loadNotebooks(): CourseNotebook[] {
+    this.notebooks = this.notebooks ?? gradedNotebooks(this.opts.root);
+    return this.notebooks;
   }
 
   private async gradeInto(file: string, report: GradeReport): Promise<void> {
-    const course = this.loadCourse();
+    const notebooks = this.loadNotebooks();
     let sub: Submission | null = null;
     let unreadable: SubmissionError | null = null;
     try {
@@ -131,7 +132,7 @@ export class Grader {
       if (!(e instanceof SubmissionError)) throw e;
       unreadable = e;
     }
-    const nb = identifyNotebook(course, file, sub, this.opts.notebook);
+    const nb = identifyNotebook(notebooks, file, sub, this.opts.notebook);
     if (unreadable || !sub) {
       report.notes.push(`The autograder could not read your notebook: ${unreadable?.message}`);
       if (nb) this.fillNotGraded(report, nb, "not graded: the notebook could not be read (see above)");
@@ -141,7 +142,7 @@ export class Grader {
       report.notes.push(`The autograder could not tell which course notebook this is (no exercise cells with known ids, and the file name does not start with a notebook number such as 01_). Submit the course notebook with its exercise cells.`);
       return;
     }
-    report.notebook = nb.name;
+    report.notebook = nb.stem;
     const suite = this.suite(nb);
     await this.initTrusted();
     const found = findExercises(nb, sub);
@@ -171,10 +172,10 @@ export class Grader {
   }
 
   private suite(nb: CourseNotebook): HiddenSuite {
-    let s = this.suites.get(nb.name);
+    let s = this.suites.get(nb.stem);
     if (!s) {
       s = loadSuite(nb);
-      this.suites.set(nb.name, s);
+      this.suites.set(nb.stem, s);
     }
     return s;
   }
@@ -186,7 +187,7 @@ export class Grader {
   }
 
   private fillNotGraded(report: GradeReport, nb: CourseNotebook, message: string): void {
-    report.notebook = nb.name;
+    report.notebook = nb.stem;
     report.exercises = nb.exercises.map((e) => ({ id: e.id, score: 0, maxScore: e.points, summary: message }));
     let suite: HiddenSuite | null = null;
     try {

@@ -18,7 +18,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { Course, relPath, releasedNotebooks, walkFiles } from "./course";
+import { Course, relPath, walkFiles } from "../course";
+import { releasedNotebooks } from "./weeks";
 import { Plan, pruneBrokenImports, template } from "./files";
 
 /** Marks an output folder as an autograder bundle. */

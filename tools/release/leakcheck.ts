@@ -17,7 +17,7 @@
  * @see notebooks/01_score_matching.ipynb
  */
 import * as fs from "fs";
-import { Course, relPath, walkFiles } from "./course";
+import { Course, relPath, walkFiles } from "../course";
 import { Hit, Matcher, MatchOptions, DEFAULT_MATCH } from "./matcher";
 import { hiddenSecrets, solutionSecrets } from "./secrets";
 import { studentPlan } from "./student";

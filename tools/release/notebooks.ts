@@ -10,7 +10,8 @@
  */
 import { SolutionRegion, substituteSolutions } from "../exercises";
 import { Notebook, stripOutputs } from "../notebook";
-import { CourseNotebook, isReleased } from "./course";
+import { CourseNotebook } from "../course";
+import { isReleased } from "./weeks";
 
 /** Ids of the exercises of `nb` whose reference ships in the week-`week` release. */
 export function releasedIds(nb: CourseNotebook, week: number, withholdSolutions: boolean): Set<string> {

@@ -114,7 +114,7 @@ export function studentReadme(repoReadme: string, f: ReadmeFacts): string {
     else if (t === "other commands") {
       body = filterRows(body, (row) => scriptsUsed(row).every((x) => x in f.scripts) && !/--mode instructor/.test(row));
     } else if (t === "layout") {
-      body = body.split("\n").filter((l) => f.solutionsShipped || !/^solutions\//.test(l))
+      body = body.split("\n").filter((l) => (f.solutionsShipped || !/^solutions\//.test(l)) && !/instructor edition only/.test(l))
         .map((l) => l.replace(/^(solutions\/\s+).*$/, "$1reference solutions of past weeks (after their deadlines)")).join("\n");
     }
     out.push(`## ${s.title}\n\n${body.trim()}\n\n`);

@@ -12,8 +12,9 @@
  */
 import * as fs from "fs";
 import * as ts from "typescript";
-import { Course, exerciseWeek, relPath } from "./course";
+import { Course, relPath } from "../course";
 import { codeTokens, Token } from "./tokens";
+import { exerciseWeek } from "./weeks";
 
 /** How a secret is matched: `anon` treats its locals as renameable, `verbatim` compares identifiers as written. */
 export type MatchMode = "anon" | "verbatim";

@@ -17,11 +17,12 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { Course, relPath, walkFiles } from "../course";
 import { serializeNotebook } from "../notebook";
-import { Course, relPath, releasedNotebooks, walkFiles } from "./course";
 import { INSTRUCTOR_ONLY, jestConfig, Plan, PlanFile, pruneBrokenImports, scriptsThatWork, template } from "./files";
 import { releasedIds, releasedSolutionsText, studentNotebook } from "./notebooks";
 import { ReadmeFacts, studentReadme } from "./readme";
+import { releasedNotebooks } from "./weeks";
 
 /** The release's manifest file (also marks an output folder as a release). */
 export const MANIFEST = "course-release.json";
