@@ -21,3 +21,4 @@ export * from "./train";
 export * from "./progress";
 export * from "./checkpoint";
 export * from "./recipes";
+export * from "./data/fashionMnist";
