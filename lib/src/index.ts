@@ -22,3 +22,8 @@ export * from "./progress";
 export * from "./checkpoint";
 export * from "./recipes";
 export * from "./data/fashionMnist";
+export * from "./guidance";
+export * from "./metrics/frechet";
+export * from "./metrics/precisionRecall";
+export * from "./metrics/classScores";
+export type { FeatureMatrix } from "./metrics/features";
