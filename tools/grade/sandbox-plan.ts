@@ -9,7 +9,7 @@
  * Read allow-list (nothing else in the repository or on the machine): the two harness files
  * (tools/dist/grade/child.js, serialize.js); the package folders tfjs loads at run time
  * ({@link RUNTIME_PACKAGES}, hoisted copies under node_modules; nested node_modules inside them
- * come along); @course/lib's `dist/` and `package.json` (not `src/`: node_modules/@course/lib is
+ * come along) and lib's own runtime dependencies ({@link dependencyClosure}); @course/lib's `dist/` and `package.json` (not `src/`: node_modules/@course/lib is
  * a symlink to lib/, so the lib is allowed by its real path). Scratch folders come on top
  * (tools/grade/sandbox-command.ts).
  *
@@ -27,6 +27,26 @@ export const RUNTIME_PACKAGES = [
   "@tensorflow/tfjs-backend-webgl", "@tensorflow/tfjs-layers", "@tensorflow/tfjs-converter", "@tensorflow/tfjs-data",
   "long", "seedrandom",
 ] as const;
+
+/**
+ * The packages @course/lib itself depends on at run time (its package.json `dependencies`, and
+ * theirs, transitively, as hoisted under node_modules), so that adding a lib dependency (e.g.
+ * ml-matrix) never needs a second edit here.
+ */
+export function dependencyClosure(root: string, pkgDir: string): string[] {
+  const seen = new Set<string>();
+  const visit = (dir: string) => {
+    const deps = (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {};
+    for (const name of Object.keys(deps)) {
+      const d = path.join(root, "node_modules", name);
+      if (seen.has(name) || !fs.existsSync(path.join(d, "package.json"))) continue;
+      seen.add(name);
+      visit(d);
+    }
+  };
+  visit(pkgDir);
+  return [...seen].sort();
+}
 
 function findRoot(): string {
   for (let d = __dirname; ; d = path.dirname(d)) {
@@ -83,7 +103,7 @@ function makePlan(): Plan {
   const resolve = (id: string): string => fs.realpathSync(require.resolve(id, { paths: [root] }));
   const paths = { tfjs: resolve("@tensorflow/tfjs"), wasm: resolve("@tensorflow/tfjs-backend-wasm"), lib: resolve("@course/lib") };
   const libDir = path.dirname(fs.realpathSync(path.join(root, "node_modules", "@course", "lib", "package.json")));
-  const packages = RUNTIME_PACKAGES.map((p) => path.join(root, "node_modules", p))
+  const packages = [...RUNTIME_PACKAGES, ...dependencyClosure(root, libDir)].map((p) => path.join(root, "node_modules", p))
     .filter((d) => fs.existsSync(path.join(d, "package.json"))).map((d) => fs.realpathSync(d));
   const allowRead = [childScript, serializeJs, ...packages, path.join(libDir, "dist"), path.join(libDir, "package.json")];
 
