@@ -17,6 +17,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
+import { writeFileAtomic } from "./io";
 
 /**
  * Environment variable that overrides {@link checkpointsDir}.
@@ -100,17 +101,6 @@ function fnv1a(bytes: Uint8Array): string {
   return (h >>> 0).toString(16).padStart(8, "0");
 }
 
-function writeAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 /**
  * Save named tensors and metadata to `dir` (created if needed; existing files replaced).
  * @returns the manifest written
@@ -145,8 +135,8 @@ export function saveCheckpoint(dir: string, tensors: Record<string, tf.Tensor>, 
     meta,
   };
   fs.mkdirSync(dir, { recursive: true });
-  writeAtomic(path.join(dir, WEIGHTS), bytes);
-  writeAtomic(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+  writeFileAtomic(path.join(dir, WEIGHTS), bytes);
+  writeFileAtomic(path.join(dir, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
 }
 

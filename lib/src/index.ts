@@ -27,3 +27,4 @@ export * from "./metrics/frechet";
 export * from "./metrics/precisionRecall";
 export * from "./metrics/classScores";
 export type { FeatureMatrix } from "./metrics/features";
+export * from "./io";

@@ -25,7 +25,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { gunzipSync } from "zlib";
 import {
-  Rng, FASHION_MNIST_CLASSES, FASHION_MNIST_FORMAT, FASHION_MNIST_SIZE, FASHION_MNIST_VERSION,
+  Rng, writeFileAtomic, FASHION_MNIST_CLASSES, FASHION_MNIST_FORMAT, FASHION_MNIST_SIZE, FASHION_MNIST_VERSION,
   FashionMnistManifest, FashionMnistSplit, FashionMnistSplitFiles, fashionMnistDir, sha256Hex,
 } from "@course/lib";
 
@@ -161,17 +161,6 @@ export function balancedSelection(labels: Uint8Array, perClass: number, numClass
   return out;
 }
 
-function writeAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 function readIdxGz(dir: string, name: string): { idx: IdxArray; sha256: string } {
   const file = path.join(dir, name);
   if (!fs.existsSync(file)) {
@@ -257,9 +246,9 @@ export function buildFashionMnist(opts: BuildOptions): FashionMnistManifest {
   };
 
   fs.mkdirSync(opts.out, { recursive: true });
-  for (const [name, data] of outputs) writeAtomic(path.join(opts.out, name), data);
+  for (const [name, data] of outputs) writeFileAtomic(path.join(opts.out, name), data);
   if (!opts.with32) for (const split of ["train", "test"]) fs.rmSync(path.join(opts.out, `${split}-images-32.u8`), { force: true });
-  writeAtomic(path.join(opts.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  writeFileAtomic(path.join(opts.out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;
 }
 

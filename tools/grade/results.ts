@@ -123,30 +123,8 @@ export function formatTable(r: GradeReport): string {
   return out.join("\n");
 }
 
-/** Write a file atomically: a temp file in the same folder (".<name>.<pid>.<rand>.tmp"), then rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  const dir = path.dirname(file);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
-  const fd = fs.openSync(tmp, "w");
-  try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
-/** Is `name` one of our temp files? */
-export function isTempFile(name: string): boolean {
-  return /^\..+\.\d+\.[a-z0-9]+\.tmp$/.test(name);
-}
+/** Atomic writes and their temp-file names come from the library (one implementation). */
+export { writeFileAtomic, isAtomicTempFile as isTempFile } from "@course/lib";
 
 /** A row of the gradebook. */
 export interface GradebookRow {
