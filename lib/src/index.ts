@@ -28,3 +28,6 @@ export * from "./metrics/precisionRecall";
 export * from "./metrics/classScores";
 export type { FeatureMatrix } from "./metrics/features";
 export * from "./io";
+export * from "./nets/layers";
+export * from "./nets/unet";
+export * from "./nets/classifier";

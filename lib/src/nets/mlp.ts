@@ -166,13 +166,22 @@ export class MlpDenoiser {
 }
 
 /**
+ * Anything that predicts ε from (x_t, t[, c]): {@link MlpDenoiser}, the U-Net, …
+ * @see notebooks/01_score_matching.ipynb
+ */
+export interface EpsNet {
+  apply(xt: tf.Tensor, t: tf.Tensor1D, cond?: tf.Tensor1D): tf.Tensor;
+}
+
+/**
  * Adapt a net to the samplers' `EpsModel` signature `(xt, t) => epsHat`, with t one integer
  * for the whole batch and an optional fixed class (a number for every row, or one id per row).
+ * Works for any {@link EpsNet} (the MLP, the U-Net).
  *
  * @example const model = epsModel(net); sample({ model, schedule, ... })
  * @see notebooks/01_score_matching.ipynb
  */
-export function epsModel(net: MlpDenoiser, cond?: number | Int32Array): EpsModel {
+export function epsModel(net: EpsNet, cond?: number | Int32Array): EpsModel {
   return (xt: tf.Tensor, t: number) =>
     tf.tidy(() => {
       const B = xt.shape[0];
@@ -183,6 +192,6 @@ export function epsModel(net: MlpDenoiser, cond?: number | Int32Array): EpsModel
         if (cond.length !== B) throw new Error(`epsModel: cond has ${cond.length} ids for a batch of ${B}`);
         c = tf.tensor1d(cond, "int32"); // [B]
       }
-      return net.apply(xt as tf.Tensor2D, tt, c);
+      return net.apply(xt, tt, c);
     });
 }
