@@ -7,22 +7,12 @@
  * (2×2 block sums) and against the wasm kernel instead.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BackendName, initBackend, useBackend } from "../../lib/src/backend";
+import { initBackend } from "../../lib/src/backend";
 import { Rng } from "../../lib/src/random";
 import { conv2d, dense, groupNormSilu, upsampleNearest2x } from "../../lib/src/ops";
+import { GradCase, expectClose, gradsOf, lossOf, makeData, onBackend, Op, size } from "./gradcheck";
 
-type Op = (...xs: tf.Tensor[]) => tf.Tensor;
-
-interface Case {
-  name: string;
-  op: Op;
-  /** The same function with stock tfjs ops (autograd reference on cpu), if cpu's is correct. */
-  stock?: Op;
-  shapes: number[][];
-  outShape: number[];
-}
-
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+type Case = GradCase;
 
 function stockGroupNormSilu(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, G: number): tf.Tensor {
   const [B, H, W, C] = x.shape;
@@ -60,47 +50,6 @@ const CASES: Case[] = [
   },
   { name: "upsampleNearest2x", op: (x) => upsampleNearest2x(x as tf.Tensor4D), shapes: [[2, 2, 3, 2]], outShape: [2, 4, 6, 2] },
 ];
-
-/** Inputs and a fixed cotangent; L = Σ cot ⊙ op(inputs). GroupNorm gets a non-trivial γ. */
-function makeData(c: Case, seed: number): { inputs: Float32Array[]; cot: Float32Array } {
-  const rng = new Rng(seed);
-  const inputs = c.shapes.map((s) => rng.normalArray(size(s)));
-  return { inputs, cot: rng.normalArray(size(c.outShape)) };
-}
-
-function gradsOf(f: Op, c: Case, inputs: Float32Array[], cot: Float32Array): Float32Array[] {
-  const xs = inputs.map((v, i) => tf.tensor(v, c.shapes[i]));
-  const cotT = tf.tensor(cot, c.outShape);
-  const gs = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), cotT)))(xs);
-  const out = gs.map((g) => g.dataSync().slice() as Float32Array);
-  tf.dispose([...xs, cotT, ...gs]);
-  return out;
-}
-
-function lossOf(f: Op, c: Case, inputs: Float32Array[], cot: Float32Array): number {
-  const v = tf.tidy(() => tf.sum(tf.mul(f(...inputs.map((a, i) => tf.tensor(a, c.shapes[i]))), tf.tensor(cot, c.outShape))));
-  const out = v.dataSync()[0];
-  v.dispose();
-  return out;
-}
-
-function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < got.length; i++) {
-    const tol = atol + rtol * Math.abs(want[i]);
-    if (!(Math.abs(got[i] - want[i]) <= tol)) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]} (tol ${tol})`);
-  }
-}
-
-async function onBackend<T>(name: BackendName, f: () => T): Promise<T> {
-  const before = tf.getBackend() as BackendName;
-  await useBackend(name);
-  try {
-    return f();
-  } finally {
-    await useBackend(before);
-  }
-}
 
 beforeAll(async () => {
   await initBackend();

@@ -7,59 +7,19 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, useBackend } from "../../lib/src/backend";
 import { Rng } from "../../lib/src/random";
 import { dense, denseSilu, fastMatMul } from "../../lib/src/ops";
+import { GradCase, expectClose, gradsOf, lossOf, makeData, Op } from "./gradcheck";
 
-type Op = (...xs: tf.Tensor[]) => tf.Tensor;
-
-interface Case {
-  name: string;
-  op: Op;
+interface Case extends GradCase {
   /** The same function with stock tfjs ops (autograd reference). */
   stock: Op;
-  shapes: number[][];
 }
 
 const silu = (z: tf.Tensor) => tf.mul(z, tf.sigmoid(z));
 const CASES: Case[] = [
-  { name: "dense", op: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), stock: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), shapes: [[3, 4], [4, 5], [5]] },
-  { name: "denseSilu", op: (x, w, b) => denseSilu(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), stock: (x, w, b) => silu(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b)), shapes: [[3, 4], [4, 5], [5]] },
-  { name: "fastMatMul", op: (a, b) => fastMatMul(a as tf.Tensor2D, b as tf.Tensor2D), stock: (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), shapes: [[3, 4], [4, 2]] },
+  { name: "dense", op: (x, w, b) => dense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), stock: (x, w, b) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b), shapes: [[3, 4], [4, 5], [5]], outShape: [3, 5] },
+  { name: "denseSilu", op: (x, w, b) => denseSilu(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D), stock: (x, w, b) => silu(tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b)), shapes: [[3, 4], [4, 5], [5]], outShape: [3, 5] },
+  { name: "fastMatMul", op: (a, b) => fastMatMul(a as tf.Tensor2D, b as tf.Tensor2D), stock: (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), shapes: [[3, 4], [4, 2]], outShape: [3, 2] },
 ];
-
-/** Inputs and a fixed cotangent; L = Σ cot ⊙ op(inputs). */
-function makeData(c: Case, seed: number): { inputs: Float32Array[]; cot: Float32Array } {
-  const rng = new Rng(seed);
-  const inputs = c.shapes.map((s) => rng.normalArray(s.reduce((a, b) => a * b, 1)));
-  const outShape = [c.shapes[0][0], c.shapes[1][1]];
-  return { inputs, cot: rng.normalArray(outShape[0] * outShape[1]) };
-}
-
-/** Gradients of L = Σ cot ⊙ f(inputs) with respect to every input, read back as arrays. */
-function gradsOf(f: Op, c: Case, inputs: Float32Array[], cot: Float32Array): Float32Array[] {
-  const xs = inputs.map((v, i) => tf.tensor(v, c.shapes[i]));
-  const cotT = tf.tensor(cot, [c.shapes[0][0], c.shapes[1][1]]);
-  const gs = tf.grads((...a: tf.Tensor[]) => tf.sum(tf.mul(f(...a), cotT)))(xs);
-  const out = gs.map((g) => g.dataSync().slice() as Float32Array);
-  tf.dispose([...xs, cotT, ...gs]);
-  return out;
-}
-
-function lossOf(f: Op, c: Case, inputs: Float32Array[], cot: Float32Array): number {
-  const v = tf.tidy(() => {
-    const xs = inputs.map((a, i) => tf.tensor(a, c.shapes[i]));
-    return tf.sum(tf.mul(f(...xs), tf.tensor(cot, [c.shapes[0][0], c.shapes[1][1]])));
-  });
-  const out = v.dataSync()[0];
-  v.dispose();
-  return out;
-}
-
-function expectClose(got: Float32Array, want: ArrayLike<number>, atol: number, rtol: number): void {
-  expect(got.length).toBe(want.length);
-  for (let i = 0; i < got.length; i++) {
-    const tol = atol + rtol * Math.abs(want[i]);
-    if (!(Math.abs(got[i] - want[i]) <= tol)) throw new Error(`element ${i}: got ${got[i]}, want ${want[i]} (tol ${tol})`);
-  }
-}
 
 beforeAll(async () => {
   await initBackend();
@@ -123,7 +83,7 @@ describe.each(CASES)("$name", (c) => {
 test("large dense gradient agrees with stock autograd (wasm fast path vs naive path)", () => {
   const rng = new Rng(5);
   const shapes = [[64, 96], [96, 80], [80]];
-  const c: Case = { ...CASES[1], shapes };
+  const c: Case = { ...CASES[1], shapes, outShape: [64, 80] };
   const inputs = shapes.map((s) => rng.normalArray(s[0] * (s[1] ?? 1)).map((v) => v * 0.2));
   const cot = rng.normalArray(64 * 80);
   const ours = gradsOf(c.op, c, inputs, cot);
