@@ -8,7 +8,10 @@
  *   (plain tf.matMul autograd), and a tfjs Layers model's `trainOnBatch`;
  * - the ring-mlp recipe's whole training loop per step (data, noise, Adam, loss readback);
  * - drawing 2,000 samples with 100 DDIM steps;
- * - executing notebook 01 with the runner (`node tools/dist/run.js … --mode instructor`).
+ * - the 16×16 U-Net: training step at batch 128, forward at batch 256, and guided sampling of
+ *   64 images × 50 steps with classifier-free and with classifier guidance (tools/bench-images.ts);
+ * - executing notebook 01 with the runner (`node tools/dist/run.js … --mode instructor`);
+ * - grading (one notebook-01 submission, a batch of 40), where the grader is part of the checkout.
  *
  * Usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]
  */
@@ -17,6 +20,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
+import { imageBench } from "./bench-images";
 import { initBackend, Rng, DEFAULT_MLP_CONFIG, MlpDenoiser, epsModel, timestepEmbedding, dsmLoss, ddimStep, sample, makeSchedule, trainRecipe } from "@course/lib";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -190,6 +194,8 @@ async function main(argv: string[]): Promise<number> {
   const loop = trainLoopMsPerStep(args.quick);
   log("DDIM 2000 × 100 …");
   const ddim = await ddimMs(args.quick);
+  log("U-Net 16x16: train step b128, forward b256, guided sampling 64 x 50 …");
+  const img = await imageBench(timeMs, args.quick);
   let nb: { ms: number | null; note: string } = { ms: null, note: "skipped (--no-notebook)" };
   if (args.notebook) {
     log("notebook 01 …");
@@ -208,6 +214,10 @@ async function main(argv: string[]): Promise<number> {
     ["MLP train step, tfjs Layers trainOnBatch", fmt(mlp.layers), `${(mlp.layers / mlp.fast).toFixed(1)}x ours`],
     ["ring-mlp training loop, per step", fmt(loop), "incl. batch, noise, qSample, loss readback"],
     ["DDIM, 2000 samples x 100 steps", fmt(ddim), "MLP eps-model, one batched pass"],
+    ["U-Net 32-64-64 train step, batch 128", fmt(img.unetStepB128), "16x16x1, class-conditional, Adam"],
+    ["U-Net forward, batch 256", fmt(img.unetForwardB256), ""],
+    ["CFG sampling, 64 images x 50 DDIM steps", fmt(img.cfgSample64x50), "one batched 2B U-Net pass per step, s = 3"],
+    ["classifier-guided sampling, 64 x 50", fmt(img.classifierGuidedSample64x50), "U-Net + classifier input gradient per step, s = 3"],
     ["notebook 01 execution", fmt(nb.ms), nb.note],
     ...(grading && gradingModule
       ? gradingModule.gradingBenchRows(grading)
@@ -224,6 +234,7 @@ async function main(argv: string[]): Promise<number> {
     mlpStep: { config: { ...DEFAULT_MLP_CONFIG, batch: BATCH, optimizer: "adam" }, fastMs: mlp.fast, stockMs: mlp.stock, layersMs: mlp.layers, stockOverFast: mlp.stock / mlp.fast, layersOverFast: mlp.layers / mlp.fast, targetMs: TARGET_MS, targetMet: mlp.fast <= TARGET_MS },
     trainLoopMsPerStep: loop,
     ddim2000x100Ms: ddim,
+    images: img,
     notebook01Ms: nb.ms,
     notebook01Note: nb.note,
     grading: grading && { singleS: grading.singleS, batchS: grading.batchS, batchSize: grading.batchSize, jobs: grading.jobs, singleScore: grading.singleScore, batchResults: grading.batchResults },
