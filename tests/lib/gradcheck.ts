@@ -46,6 +46,15 @@ export function lossOf(f: Op, c: GradCase, inputs: Float32Array[], cot: Float32A
   return out;
 }
 
+/** Tensors left behind by one gradient step of the op (after a warm-up step); 0 means no leak. */
+export function tensorsLeakedByGrad(c: GradCase): number {
+  const { inputs, cot } = makeData(c, 4);
+  gradsOf(c.op, c, inputs, cot); // warm-up
+  const before = tf.memory().numTensors;
+  gradsOf(c.op, c, inputs, cot);
+  return tf.memory().numTensors - before;
+}
+
 /** |got − want| ≤ atol + rtol·|want| element-wise, naming the first element that is not. */
 export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, atol: number, rtol: number): void {
   expect(got.length).toBe(want.length);
