@@ -31,3 +31,8 @@ export * from "./io";
 export * from "./nets/layers";
 export * from "./nets/unet";
 export * from "./nets/classifier";
+export * from "./imageRecipes";
+export * from "./imageSampling";
+export * from "./imageEval";
+export * from "./guidanceSweep";
+export * from "./table";

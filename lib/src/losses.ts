@@ -78,3 +78,19 @@ export function snrWeights(
   }
   return tf.tensor1d(w, "float32"); // [B]
 }
+
+/**
+ * Mean softmax cross-entropy −(1/B) Σ_b log softmax(logits_b)[y_b], for classifier training.
+ * The label is picked with a one-hot mask rather than `tf.gather`, so the gradient runs on
+ * wasm (no UnsortedSegmentSum kernel there, see TFJS_NOTES.md).
+ *
+ * @param logits [B, K]
+ * @param labels [B] int32 class ids in 0…K−1
+ * @example crossEntropy(clf.apply(x), tf.tensor1d([3, 1], "int32")) // scalar
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  if (logits.rank !== 2) throw new Error(`crossEntropy: logits must be [B, K], got [${logits.shape}]`);
+  if (labels.rank !== 1 || labels.shape[0] !== logits.shape[0]) throw new Error(`crossEntropy: labels must be [${logits.shape[0]}], got [${labels.shape}]`);
+  return tf.tidy(() => tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(tf.cast(labels, "int32") as tf.Tensor1D, logits.shape[1])), 1))) as tf.Scalar); // []
+}

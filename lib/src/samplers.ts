@@ -61,6 +61,8 @@ export interface StepContext {
   eps: (x: tf.Tensor, t: number) => tf.Tensor;
   schedule: Schedule;
   rng: Rng;
+  /** clip x̂0 to [−clipX0, clipX0] (images in [−1, 1]: 1); undefined = no clipping */
+  clipX0?: number;
 }
 
 /**
@@ -89,6 +91,19 @@ function predictX0(xt: tf.Tensor, epsHat: tf.Tensor, t: number, schedule: Schedu
 }
 
 /**
+ * x̂0 and ε̂ for a step, with optional clipping of x̂0 to [−c, c] (Ho et al. 2020 clip the
+ * predicted image to the data range; guided-diffusion's `clip_denoised`). After clipping, ε̂ is
+ * recomputed from the clipped x̂0, ε̂' = (x_t − sqrt(ᾱ_t)·x̂0)/σ_t, so a DDIM step stays
+ * consistent: without this an η = 0 sampler on images saturates at high guidance scales.
+ */
+function denoised(xt: tf.Tensor, epsHat: tf.Tensor, t: number, schedule: Schedule, clipX0?: number): { x0Hat: tf.Tensor; epsHat: tf.Tensor } {
+  const x0Hat = predictX0(xt, epsHat, t, schedule); // like xt
+  if (clipX0 === undefined) return { x0Hat, epsHat };
+  const clipped = tf.clipByValue(x0Hat, -clipX0, clipX0); // like xt
+  return { x0Hat: clipped, epsHat: tf.div(tf.sub(xt, tf.mul(clipped, Math.sqrt(schedule.alphaBars[t]))), schedule.sigmas[t]) };
+}
+
+/**
  * Ancestral DDPM step (Ho et al. 2020): x_{tPrev} = μ̃(x_t, x̂0) + sqrt(β̃)·z, with the
  * posterior of q(x_{tPrev} | x_t, x_0) on possibly respaced steps (ᾱ ratios) and the
  * "lower" variance β̃. No noise on the final step (it returns x̂0). Equals ddimStep(1).
@@ -96,10 +111,9 @@ function predictX0(xt: tf.Tensor, epsHat: tf.Tensor, t: number, schedule: Schedu
  * @see notebooks/01_score_matching.ipynb
  */
 export function ddpmStep(): StepFn {
-  return ({ xt, t, tPrev, eps, schedule, rng }) =>
+  return ({ xt, t, tPrev, eps, schedule, rng, clipX0 }) =>
     tf.tidy(() => {
-      const epsHat = eps(xt, t); // 1. predict the noise             [B, …]
-      const x0Hat = predictX0(xt, epsHat, t, schedule); // 2. predict x0
+      const { x0Hat } = denoised(xt, eps(xt, t), t, schedule, clipX0); // 1–2. predict the noise, then x0 [B, …]
       const c = posteriorCoefs(t, tPrev, schedule); // 3. posterior q(x_tPrev | x_t, x0Hat)
       const mean = tf.add(tf.mul(x0Hat, c.x0Coef), tf.mul(xt, c.xtCoef)); // like xt
       if (tPrev < 0 || c.variance === 0) return mean;
@@ -117,12 +131,11 @@ export function ddpmStep(): StepFn {
  */
 export function ddimStep(eta = 0): StepFn {
   if (!(eta >= 0)) throw new Error(`ddimStep: eta must be >= 0, got ${eta}`);
-  return ({ xt, t, tPrev, eps, schedule, rng }) =>
+  return ({ xt, t, tPrev, eps, schedule, rng, clipX0 }) =>
     tf.tidy(() => {
       const alphaBar = schedule.alphaBars[t];
       const alphaBarPrev = alphaBarAt(schedule, tPrev);
-      const epsHat = eps(xt, t); // 1. predict the noise            [B, …]
-      const x0Hat = predictX0(xt, epsHat, t, schedule); // 2. predict x0
+      const { x0Hat, epsHat } = denoised(xt, eps(xt, t), t, schedule, clipX0); // 1–2. predict the noise, then x0 [B, …]
       const sigma = eta * Math.sqrt(((1 - alphaBarPrev) / (1 - alphaBar)) * (1 - alphaBar / alphaBarPrev)); // 3. σ_t(η)
       const dirCoef = Math.sqrt(Math.max(0, 1 - alphaBarPrev - sigma * sigma)); // 4. direction to x_t
       const mean = tf.add(tf.mul(x0Hat, Math.sqrt(alphaBarPrev)), tf.mul(epsHat, dirCoef)); // like xt
@@ -231,6 +244,8 @@ export interface SampleOptions {
   xT?: tf.Tensor;
   /** called after step i of n (0-based) */
   onStep?: (i: number, n: number) => void;
+  /** clip x̂0 to [−clipX0, clipX0] in steps that predict it (DDPM, DDIM); use 1 for images in [−1, 1] */
+  clipX0?: number;
 }
 
 /**
@@ -242,20 +257,26 @@ export interface SampleOptions {
  * @see notebooks/01_score_matching.ipynb
  */
 export function sample(opts: SampleOptions): tf.Tensor {
-  const { model, schedule, step, shape, numSteps, rng, modifier, xT, onStep } = opts;
+  const { model, schedule, step, shape, numSteps, rng, modifier, xT, onStep, clipX0 } = opts;
+  if (clipX0 !== undefined && !(clipX0 > 0)) throw new Error(`sample: clipX0 must be > 0, got ${clipX0}`);
   if (xT && xT.shape.join() !== shape.join()) throw new Error(`sample: xT shape [${xT.shape}] != shape [${shape}]`);
   const ts = timesteps(schedule.T, numSteps);
   const eps = modifier
     ? (x: tf.Tensor, t: number) => tf.tidy(() => modifier(model(x, t), x, t))
     : (x: tf.Tensor, t: number) => model(x, t);
   let x = xT ? xT.clone() : rng.randn(shape); // [B, …]
-  for (let i = 0; i < ts.length; i++) {
-    const t = ts[i];
-    const tPrev = i + 1 < ts.length ? ts[i + 1] : -1;
-    const next = tf.tidy(() => step({ xt: x, t, tPrev, eps, schedule, rng })); // like x
-    if (next !== x) x.dispose();
-    x = next;
-    onStep?.(i, ts.length);
+  try {
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i];
+      const tPrev = i + 1 < ts.length ? ts[i + 1] : -1;
+      const next = tf.tidy(() => step({ xt: x, t, tPrev, eps, schedule, rng, clipX0 })); // like x
+      if (next !== x) x.dispose();
+      x = next;
+      onStep?.(i, ts.length);
+    }
+  } catch (e) {
+    x.dispose(); // a model or step that throws leaves nothing behind
+    throw e;
   }
   return x;
 }

@@ -115,6 +115,19 @@ export function cosineDecay(lr0: number, steps: number, lrMin = 0): (step: numbe
   return (step: number) => lrMin + ((lr0 - lrMin) * (1 + Math.cos((Math.PI * Math.min(step, steps)) / steps))) / 2;
 }
 
+/**
+ * Linear warm-up from lr0/warmup to lr0 over the first `warmup` steps, then {@link cosineDecay}
+ * over the rest (Goyal et al. 2017's warm-up; Loshchilov & Hutter 2017's cosine). Warm-up keeps
+ * Adam's first, badly estimated steps small, which matters for the U-Net's GroupNorm layers.
+ * @example train({ …, learningRate: warmupCosine(2e-3, 1800, 100) })
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function warmupCosine(lr0: number, steps: number, warmup: number, lrMin = 0): (step: number) => number {
+  if (!Number.isInteger(warmup) || warmup < 0 || warmup >= steps) throw new Error(`warmupCosine: warmup must be an integer in 0…${steps - 1}, got ${warmup}`);
+  const decay = cosineDecay(lr0, steps - warmup, lrMin);
+  return (step: number) => (step < warmup ? (lr0 * (step + 1)) / warmup : decay(step - warmup));
+}
+
 /** Set the step size of a tfjs optimizer (its `learningRate` field is protected in the typings). */
 function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = lr;

@@ -117,7 +117,16 @@ export class ConvClassifier extends ParamModule {
    * @returns logits [B, numClasses]
    */
   apply(x: tf.Tensor4D, t?: tf.Tensor1D | number): tf.Tensor2D {
-    return tf.tidy(() => dense(this.features(x, t), this.p("logits.w"), this.p("logits.b"))); // [B, K]
+    return tf.tidy(() => this.head(this.features(x, t))); // [B, K]
+  }
+
+  /**
+   * The last layer alone: logits from penultimate features (so one pass can give both).
+   * @param features [B, featureDim]
+   * @returns logits [B, numClasses]
+   */
+  head(features: tf.Tensor2D): tf.Tensor2D {
+    return dense(features, this.p("logits.w"), this.p("logits.b")); // [B, K]
   }
 
   /**

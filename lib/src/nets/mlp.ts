@@ -42,6 +42,11 @@ export interface MlpConfig {
   numClasses?: number;
   /** Width of the class embedding (default 16; only with numClasses). */
   classDim?: number;
+  /**
+   * Output width (default dataDim, the ε̂ of a denoiser). Set it to K to get a noise-conditional
+   * classifier's logits p(y | z_t, t) from the same time-embedded MLP (notebook 02's 2D classifier).
+   */
+  outDim?: number;
 }
 
 /**
@@ -80,7 +85,9 @@ export class MlpDenoiser {
     this.config = { ...config, ...(classDim !== undefined ? { classDim } : {}) };
     this.named = {};
     const inDim = config.dataDim + config.timeDim + (classDim ?? 0);
-    const widths = [inDim, ...Array<number>(config.depth).fill(config.hidden), config.dataDim];
+    const outDim = config.outDim ?? config.dataDim;
+    if (!Number.isInteger(outDim) || outDim < 1) throw new Error("MlpDenoiser: outDim must be a positive integer");
+    const widths = [inDim, ...Array<number>(config.depth).fill(config.hidden), outDim];
     for (let i = 0; i + 1 < widths.length; i++) {
       const name = i + 2 === widths.length ? "out" : `layer${i}`;
       const bound = 1 / Math.sqrt(widths[i]);
@@ -105,7 +112,7 @@ export class MlpDenoiser {
    * @param xt noisy samples [B, dataDim]
    * @param t timesteps [B]
    * @param cond class ids [B] int32 (id numClasses = ∅); omitted → ∅ for every row
-   * @returns epsHat [B, dataDim]
+   * @returns epsHat [B, dataDim] (or [B, outDim] when outDim is set)
    */
   apply(xt: tf.Tensor2D, t: tf.Tensor1D, cond?: tf.Tensor1D): tf.Tensor2D {
     const { dataDim, depth, timeDim, numClasses } = this.config;
@@ -126,7 +133,7 @@ export class MlpDenoiser {
       for (let i = 0; i < depth; i++) {
         h = denseSilu(h, w[`layer${i}.w`] as tf.Tensor2D, w[`layer${i}.b`] as tf.Tensor1D); // [B, hidden]
       }
-      return dense(h, w["out.w"] as tf.Tensor2D, w["out.b"] as tf.Tensor1D); // [B, D]
+      return dense(h, w["out.w"] as tf.Tensor2D, w["out.b"] as tf.Tensor1D); // [B, outDim]
     });
   }
 

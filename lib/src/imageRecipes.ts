@@ -1,0 +1,375 @@
+/**
+ * Image training recipes on the shipped 16×16 Fashion-MNIST: the class-conditional U-Net
+ * denoiser (with label dropout to ∅ for classifier-free guidance), the noise-conditional
+ * classifier p_φ(y | z_t, t) for classifier guidance, and the clean evaluation classifier.
+ * `npm run train -- <name>` writes checkpoints/<name>; notebooks load them with
+ * {@link loadUNet} and {@link loadClassifier}, or retrain with {@link trainImageRecipe}.
+ *
+ * Papers: Ho, Jain & Abbeel 2020 (ε-prediction training, Algorithm 1); Nichol & Dhariwal 2021
+ * (the cosine schedule); Dhariwal & Nichol 2021 (a classifier trained on noised images z_t with
+ * the same schedule as the denoiser, §4); Ho & Salimans 2022 (label dropout p_uncond → ∅).
+ *
+ * Training steps, per example:
+ *   U-Net:            x0, y ~ data; t ~ U{0…T−1}; ε ~ N(0, I); c = ∅ with prob. p_uncond else y
+ *                     loss = ‖ε − ε̂_θ(sqrt(ᾱ_t)·x0 + σ_t·ε, t, c)‖²
+ *   noisy classifier: loss = −log p_φ(y | sqrt(ᾱ_t)·x0 + σ_t·ε, t)
+ *   clean classifier: loss = −log p(y | x0)
+ *
+ * | code         | math                          |
+ * |--------------|-------------------------------|
+ * | condDropout  | p_uncond (cond → ∅)           |
+ * | schedule     | ᾱ_t, σ_t (shared by U-Net and noisy classifier) |
+ * | warmup       | linear learning-rate warm-up steps before the cosine decay |
+ *
+ * @see notebooks/02_classifier_guidance.ipynb
+ * @see notebooks/03_classifier_free_guidance.ipynb
+ */
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "./random";
+import { Schedule, ScheduleKind, makeSchedule } from "./schedules";
+import { qSample } from "./forward";
+import { crossEntropy, dsmLoss } from "./losses";
+import { TrainResult, batchIterator, train, warmupCosine } from "./train";
+import { ProgressMode } from "./progress";
+import { CheckpointMeta, checkpointPath, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { ImageDataset, fashionMnistBatch, loadFashionMnist } from "./data/fashionMnist";
+import { UNet, UNetConfig, DEFAULT_UNET_CONFIG } from "./nets/unet";
+import { ClassifierConfig, ConvClassifier, DEFAULT_CLEAN_CLASSIFIER_CONFIG, DEFAULT_NOISY_CLASSIFIER_CONFIG } from "./nets/classifier";
+
+/**
+ * Optimisation settings of an image recipe (Adam, linear warm-up then cosine decay).
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface ImageTrainConfig {
+  steps: number;
+  batchSize: number;
+  learningRate: number;
+  /** Warm-up steps before the cosine decay. */
+  warmup: number;
+  seed: number;
+  /** Probability of replacing the class by ∅ (U-Net only). */
+  condDropout?: number;
+}
+
+/**
+ * A class-conditional U-Net ε-denoiser recipe.
+ * @see notebooks/03_classifier_free_guidance.ipynb
+ */
+export interface UNetRecipe {
+  kind: "unet";
+  name: string;
+  description: string;
+  net: UNetConfig;
+  /** Training images: the first `limit` of the train split (default all). */
+  data: { dataset: "fashion-mnist"; limit?: number };
+  schedule: { kind: ScheduleKind; T: number };
+  train: ImageTrainConfig;
+}
+
+/**
+ * An image classifier recipe: noise-conditional (net.timeDim set, with the denoiser's
+ * schedule) or clean.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface ClassifierRecipe {
+  kind: "classifier";
+  name: string;
+  description: string;
+  net: ClassifierConfig;
+  data: { dataset: "fashion-mnist"; limit?: number };
+  /** The noise schedule the classifier is trained under (noise-conditional only). */
+  schedule?: { kind: ScheduleKind; T: number };
+  train: ImageTrainConfig;
+}
+
+/**
+ * Either image recipe.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export type ImageRecipe = UNetRecipe | ClassifierRecipe;
+
+/**
+ * The schedule shared by the image denoisers and the noise-conditional classifier: cosine, T = 1000.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export const IMAGE_SCHEDULE = { kind: "cosine", T: 1000 } as const;
+const FMNIST = { dataset: "fashion-mnist" } as const;
+const UNET_TRAIN: ImageTrainConfig = { steps: 1800, batchSize: 128, learningRate: 2e-3, warmup: 100, seed: 0 };
+
+/**
+ * The course's image recipes:
+ * - `fmnist-unet`: U-Net 32-64-64, 10 classes + ∅, label dropout 5% as in the seed lecture.
+ * - `fmnist-unet-drop20`: the same with label dropout 20%, for notebook 03's comparison.
+ * - `fmnist-clf-noisy`: p_φ(y | z_t, t), 16-32-64, for classifier guidance.
+ * - `fmnist-clf-clean`: p(y | x), 16-32-64, evaluation only (accuracy and features).
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export const IMAGE_RECIPES: Readonly<Record<string, ImageRecipe>> = {
+  "fmnist-unet": {
+    kind: "unet",
+    name: "fmnist-unet",
+    description: "class-conditional U-Net 32-64-64 on 16x16 Fashion-MNIST, label dropout 5% (the seed's rate), cosine T=1000",
+    net: DEFAULT_UNET_CONFIG,
+    data: FMNIST,
+    schedule: IMAGE_SCHEDULE,
+    train: { ...UNET_TRAIN, condDropout: 0.05 },
+  },
+  "fmnist-unet-drop20": {
+    kind: "unet",
+    name: "fmnist-unet-drop20",
+    description: "the same U-Net with label dropout 20%, to compare with 5% for classifier-free guidance",
+    net: DEFAULT_UNET_CONFIG,
+    data: FMNIST,
+    schedule: IMAGE_SCHEDULE,
+    train: { ...UNET_TRAIN, condDropout: 0.2 },
+  },
+  "fmnist-clf-noisy": {
+    kind: "classifier",
+    name: "fmnist-clf-noisy",
+    description: "noise-conditional classifier p(y | z_t, t), 16-32-64, on noised 16x16 Fashion-MNIST (for classifier guidance)",
+    net: DEFAULT_NOISY_CLASSIFIER_CONFIG,
+    data: FMNIST,
+    schedule: IMAGE_SCHEDULE,
+    train: { steps: 6000, batchSize: 128, learningRate: 2e-3, warmup: 100, seed: 0 },
+  },
+  "fmnist-clf-clean": {
+    kind: "classifier",
+    name: "fmnist-clf-clean",
+    description: "clean classifier p(y | x), 16-32-64, on 16x16 Fashion-MNIST (evaluation only: accuracy and features)",
+    net: DEFAULT_CLEAN_CLASSIFIER_CONFIG,
+    data: FMNIST,
+    train: { steps: 3000, batchSize: 128, learningRate: 2e-3, warmup: 100, seed: 0 },
+  },
+};
+
+/**
+ * Look up an image recipe by name; the error lists the known names.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function getImageRecipe(name: string): ImageRecipe {
+  const r = Object.prototype.hasOwnProperty.call(IMAGE_RECIPES, name) ? IMAGE_RECIPES[name] : undefined;
+  if (!r) throw new Error(`unknown image recipe "${name}"; known: ${Object.keys(IMAGE_RECIPES).join(", ")}`);
+  return r;
+}
+
+/**
+ * Options of {@link trainImageRecipe}; each overrides the recipe.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface TrainImageOptions {
+  steps?: number;
+  seed?: number;
+  progress?: ProgressMode;
+  logEvery?: number;
+  /** Training images (default: the recipe's split, loaded from datasets/). */
+  data?: ImageDataset;
+}
+
+/**
+ * A trained image model with what is needed to save or use it.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface TrainedImageModel<Net> {
+  recipe: ImageRecipe;
+  net: Net;
+  schedule?: Schedule;
+  result: TrainResult;
+  meta: CheckpointMeta;
+}
+
+/** One minibatch: images, labels (or conditions), noise and timesteps. */
+interface ImageBatch {
+  x0: tf.Tensor4D; // [B, S, S, C]
+  y: tf.Tensor1D; // [B] int32: labels, or conditions with ∅
+  eps?: tf.Tensor4D; // [B, S, S, C]
+  t?: Int32Array; // [B]
+  tt?: tf.Tensor1D; // [B] int32
+}
+
+function resolveSchedule(recipe: ImageRecipe): Schedule | undefined {
+  return recipe.schedule ? makeSchedule(recipe.schedule.kind, recipe.schedule.T) : undefined;
+}
+
+/**
+ * Train an image recipe from scratch. Everything random (init, data order, t, ε, dropout)
+ * derives from the seed, so a rerun on the same backend gives the same weights. The caller
+ * disposes `net`.
+ *
+ * @example const { net } = trainImageRecipe("fmnist-clf-clean", { steps: 200 });
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function trainImageRecipe(recipeOrName: ImageRecipe | string, opts: TrainImageOptions = {}): TrainedImageModel<UNet | ConvClassifier> {
+  const recipe = typeof recipeOrName === "string" ? getImageRecipe(recipeOrName) : recipeOrName;
+  const seed = opts.seed ?? recipe.train.seed;
+  const steps = opts.steps ?? recipe.train.steps;
+  const root = new Rng(seed);
+  const data = opts.data ?? loadFashionMnist("train", { limit: recipe.data.limit });
+  const schedule = resolveSchedule(recipe);
+  const isUNet = recipe.kind === "unet";
+  const noisy = isUNet || recipe.net.timeDim !== undefined;
+  if (noisy && !schedule) throw new Error(`${recipe.name}: a noise-conditional model needs a schedule`);
+  const K = isUNet ? recipe.net.numClasses : undefined;
+  const pDrop = recipe.train.condDropout ?? 0;
+  if (pDrop > 0 && K === undefined) throw new Error(`${recipe.name}: condDropout needs a class-conditional net`);
+  const net: UNet | ConvClassifier = isUNet ? new UNet(recipe.net, root.fork("init")) : new ConvClassifier(recipe.net, root.fork("init"));
+  try {
+    return trainNet(recipe, net, data, schedule, root, steps, seed, opts);
+  } catch (e) {
+    net.dispose(); // a failed run leaves nothing behind
+    throw e;
+  }
+}
+
+/** The training loop of {@link trainImageRecipe} for a freshly built net. */
+function trainNet(
+  recipe: ImageRecipe,
+  net: UNet | ConvClassifier,
+  data: ImageDataset,
+  schedule: Schedule | undefined,
+  root: Rng,
+  steps: number,
+  seed: number,
+  opts: TrainImageOptions,
+): TrainedImageModel<UNet | ConvClassifier> {
+  const { batchSize, learningRate, warmup } = recipe.train;
+  const noisy = recipe.kind === "unet" || recipe.net.timeDim !== undefined;
+  const K = recipe.kind === "unet" ? recipe.net.numClasses : undefined;
+  const pDrop = recipe.train.condDropout ?? 0;
+  const order = batchIterator(data.n, batchSize, root.fork("order"));
+  const px = data.height * data.width * data.channels;
+
+  const batches = (_step: number, rng: Rng): ImageBatch => {
+    const idx = order.next().value;
+    const y = new Int32Array(batchSize);
+    for (let i = 0; i < batchSize; i++) y[i] = K !== undefined && rng.uniform() < pDrop ? K : data.labels[idx[i]];
+    const batch: ImageBatch = { x0: fashionMnistBatch(data, idx), y: tf.tensor1d(y, "int32") };
+    if (noisy) {
+      const t = new Int32Array(batchSize);
+      for (let i = 0; i < batchSize; i++) t[i] = rng.int(schedule!.T);
+      batch.t = t;
+      batch.tt = tf.tensor1d(t, "int32");
+      batch.eps = tf.tensor4d(rng.normalArray(batchSize * px), batch.x0.shape);
+    }
+    return batch;
+  };
+  const lossFn = (b: ImageBatch): tf.Scalar => {
+    const x = noisy ? (qSample(b.x0, b.t!, b.eps!, schedule!) as tf.Tensor4D) : b.x0; // [B, S, S, C]
+    if (net instanceof UNet) return dsmLoss(net.apply(x, b.tt!, K !== undefined ? b.y : undefined), b.eps!); // []
+    return crossEntropy(net.apply(x, noisy ? b.tt : undefined), b.y); // []
+  };
+  const result = train({
+    variables: net.variables,
+    lossFn,
+    batches,
+    steps,
+    learningRate: warmupCosine(learningRate, steps, Math.min(warmup, steps - 1)),
+    rng: root.fork("noise"),
+    progress: opts.progress,
+    label: recipe.name,
+    logEvery: opts.logEvery ?? 50,
+  });
+  const meta: CheckpointMeta = {
+    recipe: recipe.name,
+    config: recipe,
+    seed,
+    steps,
+    batchSize,
+    learningRate,
+    finalLoss: result.finalLoss,
+    trainSeconds: Math.round(result.seconds * 10) / 10,
+    backend: tf.getBackend(),
+    numParams: net.numParams(),
+    date: new Date().toISOString(),
+    lossHistory: result.history.map((h) => ({ step: h.step, loss: Number(h.loss.toPrecision(5)) })),
+  };
+  return { recipe, net, schedule, result, meta };
+}
+
+/**
+ * Test-split accuracy of a classifier: on clean images, or for a noise-conditional one on
+ * z_t at each of `ts` (seeded noise). Returns one accuracy per entry of `ts` (or one for clean).
+ *
+ * @example classifierTestAccuracy(clf, loadFashionMnist("test"), { ts: [0, 500, 900], schedule })
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function classifierTestAccuracy(
+  clf: ConvClassifier,
+  data: ImageDataset,
+  opts: { ts?: number[]; schedule?: Schedule; batchSize?: number; seed?: number } = {},
+): number[] {
+  const ts = clf.timeConditional ? opts.ts ?? [0] : [undefined];
+  if (clf.timeConditional && !opts.schedule) throw new Error("classifierTestAccuracy: a noise-conditional classifier needs the schedule");
+  const bs = opts.batchSize ?? 500;
+  const rng = new Rng(opts.seed ?? 0);
+  return ts.map((t) => {
+    let correct = 0;
+    for (let s = 0; s < data.n; s += bs) {
+      const idx = Int32Array.from({ length: Math.min(bs, data.n - s) }, (_, i) => s + i);
+      const pred = tf.tidy(() => {
+        let x = fashionMnistBatch(data, idx); // [b, S, S, C]
+        if (t !== undefined) x = qSample(x, t, rng.randn(x.shape), opts.schedule!) as tf.Tensor4D;
+        return tf.argMax(clf.apply(x, t), 1); // [b]
+      });
+      const p = pred.dataSync();
+      pred.dispose();
+      for (let i = 0; i < idx.length; i++) if (p[i] === data.labels[idx[i]]) correct++;
+    }
+    return correct / data.n;
+  });
+}
+
+/**
+ * Save a trained image model as a checkpoint (default `checkpoints/<recipe name>`).
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function saveImageModel(trained: TrainedImageModel<UNet | ConvClassifier>, dir = checkpointPath(trained.recipe.name), extraMeta: CheckpointMeta = {}) {
+  return saveCheckpoint(dir, trained.net.getWeights(), { ...trained.meta, ...extraMeta });
+}
+
+/** Read a checkpoint and build its net from the manifest's recipe. */
+function loadImageModel<R extends ImageRecipe, Net extends UNet | ConvClassifier>(
+  name: string,
+  dir: string,
+  kind: R["kind"],
+  build: (recipe: R) => Net,
+): { net: Net; recipe: R; meta: CheckpointMeta } {
+  const { tensors, meta } = loadCheckpoint(dir);
+  try {
+    const recipe = (meta.config as R | undefined) ?? (getImageRecipe(name) as R);
+    if (!recipe || recipe.kind !== kind || !recipe.net) throw new Error(`checkpoint at ${dir} is not a ${kind} checkpoint (its manifest says ${recipe?.kind ?? "nothing"})`);
+    const net = build(recipe);
+    try {
+      net.setWeights(tensors);
+    } catch (e) {
+      net.dispose();
+      throw new Error(`checkpoint at ${dir} does not fit its recipe: ${(e as Error).message}. Rebuild it with: npm run train -- ${recipe.name}`);
+    }
+    return { net, recipe, meta };
+  } finally {
+    tf.dispose(tensors);
+  }
+}
+
+/**
+ * Load a U-Net checkpoint (by recipe name from `checkpoints/<name>`, or from a folder). The
+ * caller disposes `net`.
+ *
+ * @example const { net, schedule } = loadUNet("fmnist-unet");
+ * @see notebooks/03_classifier_free_guidance.ipynb
+ */
+export function loadUNet(name: string, dir = checkpointPath(name)): { net: UNet; schedule: Schedule; recipe: UNetRecipe; meta: CheckpointMeta } {
+  const r = loadImageModel<UNetRecipe, UNet>(name, dir, "unet", (recipe) => new UNet(recipe.net, new Rng(0)));
+  return { ...r, schedule: makeSchedule(r.recipe.schedule.kind, r.recipe.schedule.T) };
+}
+
+/**
+ * Load a classifier checkpoint; `schedule` is set for a noise-conditional one. The caller
+ * disposes `net`.
+ *
+ * @example const { net: clf, schedule } = loadClassifier("fmnist-clf-noisy");
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function loadClassifier(name: string, dir = checkpointPath(name)): { net: ConvClassifier; schedule?: Schedule; recipe: ClassifierRecipe; meta: CheckpointMeta } {
+  const r = loadImageModel<ClassifierRecipe, ConvClassifier>(name, dir, "classifier", (recipe) => new ConvClassifier(recipe.net, new Rng(0)));
+  return { ...r, schedule: r.recipe.schedule ? makeSchedule(r.recipe.schedule.kind, r.recipe.schedule.T) : undefined };
+}
