@@ -9,7 +9,23 @@
  * Exit codes: 0 ok, 1 training or saving failed, 2 bad command line.
  */
 import * as path from "path";
-import { initBackend, ProgressMode, RECIPES, getRecipe, saveDenoiser, trainRecipe, checkpointPath } from "@course/lib";
+import { writeCheckpointsIndex } from "./checkpoints-index";
+import {
+  initBackend,
+  ProgressMode,
+  RECIPES,
+  IMAGE_RECIPES,
+  ConvClassifier,
+  saveDenoiser,
+  trainRecipe,
+  checkpointPath,
+  checkpointsDir,
+  trainImageRecipe,
+  saveImageModel,
+  classifierTestAccuracy,
+  loadFashionMnist,
+  CheckpointMeta,
+} from "@course/lib";
 
 /** Parsed command line. */
 export interface TrainArgs {
@@ -68,9 +84,35 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
 }
 
 function recipeList(): string {
-  return Object.values(RECIPES)
-    .map((r) => `  ${r.name.padEnd(16)} ${r.description}`)
-    .join("\n");
+  return [...Object.values(RECIPES), ...Object.values(IMAGE_RECIPES)].map((r) => `  ${r.name.padEnd(20)} ${r.description}`).join("\n");
+}
+
+/** Train, evaluate and save one recipe; returns the summary line's numbers. */
+function trainAndSave(args: TrainArgs & { recipe: string }, out: string, command: string): { steps: number; seed: number; finalLoss: number; seconds: number; extra: string } {
+  const common = { steps: args.steps, seed: args.seed, progress: args.progress ?? "auto" };
+  if (args.recipe in RECIPES) {
+    const trained = trainRecipe(args.recipe, common);
+    saveDenoiser(trained, out, { command });
+    trained.net.dispose();
+    return { steps: trained.meta.steps!, seed: trained.meta.seed!, ...trained.result, extra: "" };
+  }
+  const trained = trainImageRecipe(args.recipe, common);
+  try {
+    const extra: CheckpointMeta = { command };
+    let line = "";
+    if (trained.net instanceof ConvClassifier) {
+      // Held-out accuracy goes into the manifest next to the loss (noisy: at several t).
+      const test = loadFashionMnist("test");
+      const ts = trained.net.timeConditional ? [0, 250, 500, 750, 900] : undefined;
+      const acc = classifierTestAccuracy(trained.net, test, { ts, schedule: trained.schedule });
+      extra.testAccuracy = ts ? Object.fromEntries(ts.map((t, i) => [`t=${t}`, acc[i]])) : acc[0];
+      line = `, test accuracy ${ts ? ts.map((t, i) => `t=${t}: ${(100 * acc[i]).toFixed(1)}%`).join(" ") : `${(100 * acc[0]).toFixed(1)}%`}`;
+    }
+    saveImageModel(trained, out, extra);
+    return { steps: trained.meta.steps!, seed: trained.meta.seed!, ...trained.result, extra: line };
+  } finally {
+    trained.net.dispose();
+  }
 }
 
 /** Run the CLI; returns the exit code. */
@@ -78,7 +120,9 @@ export async function main(argv: string[]): Promise<number> {
   let args: TrainArgs;
   try {
     args = parseTrainArgs(argv);
-    if (args.recipe !== undefined) getRecipe(args.recipe);
+    if (args.recipe !== undefined && !(args.recipe in RECIPES) && !(args.recipe in IMAGE_RECIPES)) {
+      throw new UsageError(`unknown recipe "${args.recipe}"; known recipes: ${[...Object.keys(RECIPES), ...Object.keys(IMAGE_RECIPES)].join(", ")}`);
+    }
   } catch (e) {
     process.stderr.write(`train: ${(e as Error).message}\nRun "npm run train -- --help" for usage.\n`);
     return 2;
@@ -91,14 +135,13 @@ export async function main(argv: string[]): Promise<number> {
     const backend = await initBackend();
     const out = path.resolve(args.out ?? checkpointPath(args.recipe));
     process.stderr.write(`train: ${args.recipe} on ${backend.name} (${backend.reason}) → ${out}\n`);
-    const trained = trainRecipe(args.recipe, { steps: args.steps, seed: args.seed, progress: args.progress ?? "auto" });
     const command = ["npm run train --", ...argv].join(" ");
-    saveDenoiser(trained, out, { command });
-    trained.net.dispose();
-    const { finalLoss, seconds } = trained.result;
+    const { steps, seed, finalLoss, seconds, extra } = trainAndSave({ ...args, recipe: args.recipe }, out, command);
+    // Keep checkpoints/README.md in step with the manifests when writing into the shipped folder.
+    if (path.dirname(out) === path.resolve(checkpointsDir())) writeCheckpointsIndex();
     process.stdout.write(
-      `saved ${out}\n  steps ${trained.meta.steps}, seed ${trained.meta.seed}, final loss ${finalLoss.toFixed(4)}, ` +
-        `${seconds.toFixed(1)} s (${((1000 * seconds) / (trained.meta.steps ?? 1)).toFixed(1)} ms/step) on ${backend.name}\n`,
+      `saved ${out}\n  steps ${steps}, seed ${seed}, final loss ${finalLoss.toFixed(4)}, ` +
+        `${seconds.toFixed(1)} s (${((1000 * seconds) / steps).toFixed(1)} ms/step) on ${backend.name}${extra}\n`,
     );
     return 0;
   } catch (e) {
