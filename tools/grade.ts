@@ -38,6 +38,9 @@ options:
   --jobs N         batch: parallel workers (default: one per CPU, here ${defaultJobs()})
   --notebook NN    grade as this course notebook (name or number); default: recognised by the
                    exercise ids in the submission, then by an NN_ file name
+  --assignment NN  the notebook this submission or batch is for (name or number), used when a
+                   submission cannot be recognised or has no notebook; batch default: the most
+                   common NN_ prefix of the batch's notebook files
   --seed N         reuse the random inputs of an earlier run (its results.json extra_data.seed)
   --limit K=V      sandbox limit, repeatable: perCallMs, totalMs, cpuSeconds, memoryMb, outputBytes
   --root DIR       course repository (default: the one this grader belongs to)
@@ -86,6 +89,7 @@ function parseArgs(argv: string[]): CliArgs | null {
     else if (f === "--jobs") a.jobs = Math.max(1, int(value(i++, f), f));
     else if (f === "--seed") a.grade.seed = int(value(i++, f), f);
     else if (f === "--notebook") a.grade.notebook = value(i++, f);
+    else if (f === "--assignment") a.grade.assignment = value(i++, f);
     else if (f === "--root") a.grade.root = path.resolve(value(i++, f));
     else if (f === "--limit") {
       const m = /^(\w+)=(\d+)$/.exec(value(i++, f));

@@ -18,6 +18,9 @@ import * as os from "os";
 import * as path from "path";
 import { ProgressBar, ProgressMode } from "@course/lib";
 import { failedReport, GradeOptions, Grader, GradeReport } from "./score";
+import { identifyNotebook, readSubmission, Submission } from "./extract";
+import { CourseNotebook } from "../course";
+import { gradedNotebooks } from "./load";
 import { GradebookRow, gradebookCsv, GradescopeResults, isTempFile, rowFromResults, toGradescope, writeFileAtomic } from "./results";
 
 /** One submission of a batch. */
@@ -74,6 +77,32 @@ export function pickNotebook(files: string[]): { file: string | null; problem?: 
   return { file: null, problem: `found ${files.length} notebooks (${files.map((f) => path.basename(f)).join(", ")}); submit exactly one` };
 }
 
+/**
+ * The batch's assignment: the course notebook most of its readable submissions are recognised as
+ * (by exercise ids, file name or title; ties: the earliest notebook), if any.
+ */
+export function batchAssignment(entries: BatchEntry[], root: string): string | undefined {
+  let notebooks: CourseNotebook[];
+  try {
+    notebooks = gradedNotebooks(root);
+  } catch {
+    return undefined; // the grader reports the broken course itself
+  }
+  const counts = new Map<string, number>();
+  for (const e of entries) {
+    if (!e.file) continue;
+    let sub: Submission | null = null;
+    try {
+      sub = readSubmission(e.file);
+    } catch {
+      sub = null;
+    }
+    const nb = identifyNotebook(notebooks, e.file, sub);
+    if (nb) counts.set(nb.stem, (counts.get(nb.stem) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
+}
+
 /** The submissions of a batch folder, sorted by student. */
 export function discoverSubmissions(folder: string, exclude: string[] = []): BatchEntry[] {
   const skip = new Set(exclude.map((p) => path.resolve(p)));
@@ -109,6 +138,8 @@ export async function gradeBatch(opts: BatchOptions): Promise<BatchSummary> {
   fs.mkdirSync(opts.out, { recursive: true });
   for (const f of fs.readdirSync(opts.out)) if (isTempFile(f)) fs.rmSync(path.join(opts.out, f), { force: true });
   const entries = discoverSubmissions(opts.folder, [opts.out]);
+  // A batch is one assignment: unrecognisable or empty submissions are reported against it.
+  const grade: GradeOptions = { ...opts.grade, assignment: opts.grade.assignment ?? batchAssignment(entries, opts.grade.root) };
   const gradebook = path.join(opts.out, "gradebook.csv");
   const rows = new Map<string, GradebookRow>();
   const summary: BatchSummary = { graded: [], skipped: [], failed: [], interrupted: false, gradebook };
@@ -161,7 +192,7 @@ export async function gradeBatch(opts: BatchOptions): Promise<BatchSummary> {
       resolve();
     };
     const spawn = () => {
-      const w = fork(gradeJs(), ["--worker", JSON.stringify(opts.grade)], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
+      const w = fork(gradeJs(), ["--worker", JSON.stringify(grade)], { stdio: ["ignore", "ignore", "pipe", "ipc"] });
       w.stderr?.resume();
       workers.add(w);
       let current: BatchEntry | null = null;

@@ -109,9 +109,14 @@ export function parseSubmission(text: string, file: string, bytes = Buffer.byteL
   return { file, bytes, tagged, title: typeof course?.title === "string" ? course.title : undefined };
 }
 
-/** Which course notebook a submission is: the one sharing most exercise ids, else by `NN_` filename. */
-export function identifyNotebook(nbs: readonly CourseNotebook[], file: string, sub: Submission | null, forced?: string): CourseNotebook | null {
-  if (forced) return nbs.find((n) => n.stem === forced || n.prefix === forced || n.stem === forced.replace(/\.ipynb$/, "")) ?? null;
+/**
+ * Which course notebook a submission is: `forced` if given; else the one sharing most exercise
+ * ids; else by `NN_` file name; else by the notebook's course title; else `fallback` (the
+ * assignment); else the only course notebook.
+ */
+export function identifyNotebook(nbs: readonly CourseNotebook[], file: string, sub: Submission | null, forced?: string, fallback?: string): CourseNotebook | null {
+  const named = (want: string) => nbs.find((n) => n.stem === want || n.prefix === want || n.stem === want.replace(/\.ipynb$/, "")) ?? null;
+  if (forced) return named(forced);
   const prefix = /^(\d\d)_/.exec(path.basename(file))?.[1];
   const byPrefix = nbs.find((n) => n.prefix === prefix);
   if (sub) {
@@ -124,7 +129,16 @@ export function identifyNotebook(nbs: readonly CourseNotebook[], file: string, s
     }
   }
   if (byPrefix) return byPrefix;
+  const byTitle = sub?.title !== undefined ? nbs.filter((n) => titleOf(n) === sub.title) : [];
+  if (byTitle.length === 1) return byTitle[0];
+  if (fallback) return named(fallback);
   return nbs.length === 1 ? nbs[0] : null;
+}
+
+/** A course notebook's metadata.course.title, if any. */
+function titleOf(n: CourseNotebook): string | undefined {
+  const course = (n.nb.metadata as { course?: { title?: unknown } } | undefined)?.course;
+  return typeof course?.title === "string" ? course.title : undefined;
 }
 
 /** Find each course exercise's cell in the submission, by metadata id. */

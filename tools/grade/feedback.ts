@@ -104,6 +104,8 @@ export function failureMessage(f: CallFailure, want: Expectation, label: string,
     }
     case "shape":
       return `${label}: expected shape ${shape}, got ${formatShape(f.got)}`;
+    case "dtype":
+      return `${label}: expected a ${want.dtype} tensor, got ${f.got}${want.dtype === "int32" ? " — class ids must stay integers: build them with int32 ops (tf.where, tf.fill(…, \"int32\"), tf.cast)" : ""}`;
     case "nonfinite": {
       const at = multiIndex(f.index, want.shape);
       const w = want.values ? `, expected ${formatNumber(want.values[f.index])}` : "";

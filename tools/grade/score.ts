@@ -60,6 +60,12 @@ export interface GradeOptions {
   seed?: number;
   /** Force the course notebook (name or NN prefix) instead of recognising it. */
   notebook?: string;
+  /**
+   * The notebook this submission (or batch) is for, used only when it cannot be recognised (no
+   * known exercise ids, title or NN_ file name) and for submissions with no notebook at all, so
+   * that every test still shows up in the results (a Gradescope assignment is one notebook).
+   */
+  assignment?: string;
   /** Exercises graded at once (default: number of CPUs). */
   concurrency?: number;
   scratchRoot?: string;
@@ -112,7 +118,8 @@ export class Grader {
     } catch {
       nbs = [];
     }
-    const nb = nbs.find((n) => n.stem === notebook || n.prefix === notebook) ?? (nbs.length === 1 ? nbs[0] : undefined);
+    const want = notebook ?? this.opts.assignment;
+    const nb = nbs.find((n) => n.stem === want || n.prefix === want) ?? (nbs.length === 1 ? nbs[0] : undefined);
     if (nb) this.fillNotGraded(report, nb, `not graded: ${message}`);
     return report;
   }
@@ -132,7 +139,7 @@ export class Grader {
       if (!(e instanceof SubmissionError)) throw e;
       unreadable = e;
     }
-    const nb = identifyNotebook(notebooks, file, sub, this.opts.notebook);
+    const nb = identifyNotebook(notebooks, file, sub, this.opts.notebook, this.opts.assignment);
     if (unreadable || !sub) {
       report.notes.push(`The autograder could not read your notebook: ${unreadable?.message}`);
       if (nb) this.fillNotGraded(report, nb, "not graded: the notebook could not be read (see above)");

@@ -38,6 +38,8 @@ export interface Expectation {
   /** |got − want| ≤ atol + rtol·|want| (defaults 1e-4 and 1e-4). */
   atol?: number;
   rtol?: number;
+  /** The dtype the tensor must have (e.g. "int32" for class ids); unchecked when absent. */
+  dtype?: string;
   /** An invariant of the returned values; null when it holds, else a short reason. */
   property?: (values: Float64Array, shape: number[]) => string | null;
 }
@@ -70,7 +72,7 @@ export interface SuiteContext {
   uniform(lo: number, hi: number): number;
   /** Uniform integer in {lo, …, hi}. */
   int(lo: number, hi: number): number;
-  /** Expect exactly what the reference returned (the tensor is read back and disposed). */
+  /** Expect exactly what the reference returned, dtype included (the tensor is read back and disposed). */
   expectRef(out: tfTypes.Tensor, tol?: { atol?: number; rtol?: number }): Expectation;
   /** Expect a tensor of this shape whose values satisfy `property`. */
   expectShape(shape: number[], property?: Expectation["property"]): Expectation;
@@ -105,8 +107,9 @@ export function makeContext(rng: Rng, tf: typeof tfTypes): SuiteContext {
     expectRef: (out, tol) => {
       const values = Float64Array.from(out.dataSync());
       const shape = out.shape.slice();
+      const dtype = out.dtype;
       out.dispose();
-      return { kind: "tensor", shape, values, ...tol };
+      return { kind: "tensor", shape, values, dtype, ...tol };
     },
     expectShape: (shape, property) => ({ kind: "tensor", shape, property }),
   };
@@ -119,6 +122,7 @@ export type ValueKind = "tensor" | "number" | "array" | "other";
 export type CallFailure =
   | { kind: "kind"; got: ValueKind }
   | { kind: "shape"; got: number[] }
+  | { kind: "dtype"; got: string }
   | { kind: "nonfinite"; index: number; value: number }
   | { kind: "value"; index: number; got: number; want: number; tol: number }
   | { kind: "property"; reason: string };
@@ -148,6 +152,7 @@ export function checkValue(got: unknown, want: Expectation, tf: typeof tfTypes):
   if (shape.length !== want.shape.length || shape.some((d, i) => d !== want.shape[i])) {
     return { ok: false, failure: { kind: "shape", got: shape } };
   }
+  if (want.dtype !== undefined && t.dtype !== want.dtype) return { ok: false, failure: { kind: "dtype", got: t.dtype } };
   const values = Float64Array.from(t.dataSync());
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) return { ok: false, failure: { kind: "nonfinite", index: i, value: values[i] } };

@@ -100,6 +100,8 @@ export function bundlePlan(course: Course, opts: BundleOptions): Plan {
     WEEK: String(opts.week),
     NODE_MIN: opts.nodeMin,
     TIMEOUT_S: String(opts.timeoutS),
+    // The assignment is the week's notebook (the last one released if none is due this week).
+    ASSIGNMENT: (notebooks.filter((n) => n.week === opts.week).pop() ?? notebooks[notebooks.length - 1])?.stem ?? "",
     NODE_PIN: nodePin(opts.nodeMin),
   };
   plan.files.push({ to: "setup.sh", content: template("setup.sh.tmpl", vars), executable: true });
