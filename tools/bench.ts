@@ -4,7 +4,7 @@
  *
  * Rows (median of several repeats after warm-up steps):
  * - the 2-D MLP denoiser's training step (3×256, SiLU, batch 512, Adam, DSM loss) three ways,
- *   side by side: our fast-gradient ops (lib/src/ops.ts), the same net with stock tfjs ops
+ *   side by side: our fast-gradient ops (lib/src/ops/), the same net with stock tfjs ops
  *   (plain tf.matMul autograd), and a tfjs Layers model's `trainOnBatch`;
  * - the ring-mlp recipe's whole training loop per step (data, noise, Adam, loss readback);
  * - drawing 2,000 samples with 100 DDIM steps;

@@ -1,5 +1,5 @@
 /**
- * The image ops of lib/src/ops.ts: conv2d (custom ∂x, ∂W, ∂b as forward convolutions),
+ * The image ops of lib/src/ops/: conv2d (custom ∂x, ∂W, ∂b as forward convolutions),
  * upsampleNearest2x, groupNormSilu, and the fast 2-D transpose inside the dense gradients.
  * Every custom gradient is checked (1) against central finite differences and (2) against
  * stock tfjs autograd on the cpu backend — except upsampling, whose cpu reference kernel

@@ -1,5 +1,5 @@
 /**
- * Gradient checks for every custom-gradient op in lib/src/ops.ts:
+ * Gradient checks for every custom-gradient op in lib/src/ops/:
  *  (1) against central finite differences of the op itself (float32, h = 1e-2);
  *  (2) against stock tfjs autograd of the same expression on the cpu backend.
  */
