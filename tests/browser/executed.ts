@@ -1,0 +1,72 @@
+/**
+ * Executed notebooks for the browser tests, so that decks and pages show real outputs (plots,
+ * tables) without executing the whole course in every run: notebook 01 is executed through the
+ * runner when its copy in build/executed/instructor/ (what `npm start` writes) is missing or
+ * older than the notebook; other notebooks are used executed only when a fresh copy is already
+ * there, and otherwise render without outputs. One process at a time executes (a lock folder),
+ * so the slide and book suites running in parallel share one run.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Diagnostics } from "../../tools/render/html";
+import { copyStatus, loadNotebook } from "../../tools/render/load";
+import { defaultRunOptions, NOTEBOOK_PATTERN, runNotebook } from "../../tools/run";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+/** Where `npm start` writes executed copies. */
+export const EXECUTED = path.join(ROOT, "build", "executed", "instructor");
+/** The notebook that is always executed for the browser tests. */
+export const ALWAYS_EXECUTED = "01_score_matching.ipynb";
+
+/** The course notebooks, notebooks/NN_*.ipynb. */
+export function courseNotebooks(): string[] {
+  const dir = path.join(ROOT, "notebooks");
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => NOTEBOOK_PATTERN.test(n)).sort().map((n) => path.join(dir, n)) : [];
+}
+
+function isFresh(file: string): boolean {
+  return copyStatus(loadNotebook(file, new Diagnostics(() => undefined)), path.join(EXECUTED, path.basename(file))) === "fresh";
+}
+
+async function withLock<T>(lock: string, fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 15 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`lock ${lock} held for 15 minutes: remove it if no test is running`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Execute `file` into build/executed/instructor unless a fresh copy is there. */
+export async function ensureExecuted(file: string): Promise<void> {
+  if (isFresh(file)) return;
+  await withLock(path.join(ROOT, "build", `.executing-${path.basename(file, ".ipynb")}`), async () => {
+    if (isFresh(file)) return;
+    const run = await runNotebook(file, defaultRunOptions({ mode: "instructor", out: path.dirname(EXECUTED), quiet: true, logError: () => undefined }));
+    if (run.status !== "ok") throw new Error(`${path.basename(file)} did not execute (${run.status}): ${run.failures.map((f) => f.message.split("\n")[0]).join("; ")}`);
+  });
+}
+
+/**
+ * A scratch folder holding the fresh executed copies (notebook 01 always, executed here if
+ * needed), for the renderers' executed-copies option.
+ */
+export async function freshExecutedDir(): Promise<string> {
+  const notebooks = courseNotebooks();
+  const always = notebooks.find((f) => path.basename(f) === ALWAYS_EXECUTED);
+  if (always) await ensureExecuted(always);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "executed-fresh-"));
+  for (const f of notebooks) if (isFresh(f)) fs.copyFileSync(path.join(EXECUTED, path.basename(f)), path.join(dir, path.basename(f)));
+  return dir;
+}
