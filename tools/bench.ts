@@ -10,7 +10,7 @@
  * - drawing 2,000 samples with 100 DDIM steps;
  * - the 16×16 U-Net: training step at batch 128, forward at batch 256, and guided sampling of
  *   64 images × 50 steps with classifier-free and with classifier guidance (tools/bench-images.ts);
- * - executing notebook 01 with the runner (`node tools/dist/run.js … --mode instructor`);
+ * - executing every notebook with the runner (`node tools/dist/run.js … --mode instructor`), one at a time;
  * - grading (one notebook-01 submission, a batch of 40), where the grader is part of the checkout.
  *
  * Usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]
@@ -129,22 +129,32 @@ async function ddimMs(quick: boolean): Promise<number> {
   return ms;
 }
 
-/** Run notebook 01 through the runner as a child process; ms or a reason it could not. */
-function notebook01(): { ms: number | null; note: string } {
-  const nb = path.join(ROOT, "notebooks", "01_score_matching.ipynb");
+/** One notebook's execution time through the runner (child process), or why there is none. */
+interface NotebookTiming {
+  name: string;
+  ms: number | null;
+  note: string;
+}
+
+/** Run each notebooks/NN_*.ipynb through the runner as a child process, one after the other. */
+function notebookTimings(): NotebookTiming[] {
+  const dir = path.join(ROOT, "notebooks");
   const runner = path.join(ROOT, "tools", "dist", "run.js");
-  if (!fs.existsSync(nb)) return { ms: null, note: "n/a (notebook missing)" };
-  if (!fs.existsSync(runner)) return { ms: null, note: "n/a (runner tools/dist/run.js missing)" };
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-nb-"));
-  try {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, [runner, nb, "--mode", "instructor", "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 30 * 60 * 1000 });
-    const ms = performance.now() - t0;
-    if (r.status !== 0) return { ms: null, note: `failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0] ?? ""}` };
-    return { ms, note: "instructor mode, whole runner process" };
-  } finally {
-    fs.rmSync(out, { recursive: true, force: true });
-  }
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^\d\d_.+\.ipynb$/.test(n)).sort() : [];
+  if (names.length === 0) return [{ name: "notebooks", ms: null, note: "n/a (no notebooks/NN_*.ipynb)" }];
+  return names.map((name) => {
+    if (!fs.existsSync(runner)) return { name, ms: null, note: "n/a (runner tools/dist/run.js missing)" };
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), "bench-nb-"));
+    try {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [runner, path.join(dir, name), "--mode", "instructor", "--out", out], { cwd: ROOT, encoding: "utf8", timeout: 30 * 60 * 1000 });
+      const ms = performance.now() - t0;
+      if (r.status !== 0) return { name, ms: null, note: `failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().split("\n").slice(-1)[0] ?? ""}` };
+      return { name, ms, note: "instructor mode, whole runner process" };
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
 }
 
 function fmt(ms: number | null): string {
@@ -196,10 +206,10 @@ async function main(argv: string[]): Promise<number> {
   const ddim = await ddimMs(args.quick);
   log("U-Net 16x16: train step b128, forward b256, guided sampling 64 x 50 …");
   const img = await imageBench(timeMs, args.quick);
-  let nb: { ms: number | null; note: string } = { ms: null, note: "skipped (--no-notebook)" };
+  let nbs: NotebookTiming[] = [{ name: "notebooks", ms: null, note: "skipped (--no-notebook)" }];
   if (args.notebook) {
-    log("notebook 01 …");
-    nb = notebook01();
+    log("notebooks, one at a time …");
+    nbs = notebookTimings();
   }
   let grading: GradingBench | null = null;
   const gradingModule = args.grading ? loadGradingBench() : null;
@@ -218,7 +228,7 @@ async function main(argv: string[]): Promise<number> {
     ["U-Net forward, batch 256", fmt(img.unetForwardB256), ""],
     ["CFG sampling, 64 images x 50 DDIM steps", fmt(img.cfgSample64x50), "one batched 2B U-Net pass per step, s = 3"],
     ["classifier-guided sampling, 64 x 50", fmt(img.classifierGuidedSample64x50), "U-Net + classifier input gradient per step, s = 3"],
-    ["notebook 01 execution", fmt(nb.ms), nb.note],
+    ...nbs.map((n): [string, string, string] => [`${n.name.replace(/\.ipynb$/, "")} execution`, fmt(n.ms), n.note]),
     ...(grading && gradingModule
       ? gradingModule.gradingBenchRows(grading)
       : [["grading", "n/a", args.grading ? "grader not in this checkout (student release)" : "skipped (--no-grading)"] as [string, string, string]]),
@@ -235,8 +245,7 @@ async function main(argv: string[]): Promise<number> {
     trainLoopMsPerStep: loop,
     ddim2000x100Ms: ddim,
     images: img,
-    notebook01Ms: nb.ms,
-    notebook01Note: nb.note,
+    notebooks: nbs,
     grading: grading && { singleS: grading.singleS, batchS: grading.batchS, batchSize: grading.batchSize, jobs: grading.jobs, singleScore: grading.singleScore, batchResults: grading.batchResults },
     quick: args.quick,
   };

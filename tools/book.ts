@@ -21,7 +21,7 @@ import { courseLayout, CourseLayout } from "./course";
 import { repoRoot } from "./run";
 import { parseFlags, UsageError, whereToOpen } from "./render/cli";
 import { Diagnostics } from "./render/html";
-import { RenderInputError } from "./render/load";
+import { RenderInputError, defaultExecutedDir } from "./render/load";
 import { buildBook } from "./render/site";
 
 /** The CLI's help text. */
@@ -35,7 +35,8 @@ executed copies written by npm start), an index with the course map and timeline
                       --with-solutions); an earlier book there is replaced
   --with-solutions    the instructor / self-study edition: each exercise's reference solution
                       under a "Show solution" toggle (never give it to students early)
-  --executed DIR      executed copies (default build/executed/instructor)
+  --executed DIR      executed copies (default build/executed/instructor, else
+                      build/executed/student)
   --notebooks-dir DIR the notebooks (default notebooks)
   --solutions DIR     the reference solutions (default solutions)
   --help              this text
@@ -80,7 +81,7 @@ export function main(argv: string[]): number {
     };
     const result = buildBook({
       notebooksDir: layout.notebooksDir,
-      executedDir: path.resolve(flags.values.get("--executed") ?? path.join(root, "build", "executed", "instructor")),
+      executedDir: path.resolve(flags.values.get("--executed") ?? defaultExecutedDir(root)),
       solutionsDir: layout.solutionsDir,
       out,
       withSolutions,

@@ -16,7 +16,7 @@ import { bookNotebooks } from "./render/site";
 import { parseFlags, UsageError, whereToOpen } from "./render/cli";
 import { buildDecks } from "./render/decks";
 import { Diagnostics } from "./render/html";
-import { RenderInputError } from "./render/load";
+import { RenderInputError, defaultExecutedDir } from "./render/load";
 
 /** The CLI's help text. */
 export const USAGE = `usage: npm run slides -- <notebook.ipynb>... [options]
@@ -33,7 +33,8 @@ hide-output; reveal.js options come from the notebook's metadata.reveal.
   --all              every notebooks/NN_*.ipynb
   --out DIR          where the decks go (default build/slides)
   --executed DIR     executed copies that supply the outputs of notebooks without outputs
-                     (default build/executed/instructor, written by npm start)
+                     (default build/executed/instructor, written by npm start;
+                     else build/executed/student)
   --no-outputs       ignore executed copies
   --help             this text
 
@@ -56,7 +57,7 @@ export function main(argv: string[]): number {
     }
     if (files.length === 0) throw new UsageError("no notebook given (name one, or use --all)");
     const out = path.resolve(flags.values.get("--out") ?? path.join(root, "build", "slides"));
-    const executedDir = flags.switches.has("--no-outputs") ? null : path.resolve(flags.values.get("--executed") ?? path.join(root, "build", "executed", "instructor"));
+    const executedDir = flags.switches.has("--no-outputs") ? null : path.resolve(flags.values.get("--executed") ?? defaultExecutedDir(root));
     const diag = new Diagnostics();
     const decks = buildDecks(files.map((f) => path.relative(process.cwd(), f) || f), { out, executedDir, diag });
     for (const d of decks) console.log(`slides: ${d.slides} slide${d.slides === 1 ? "" : "s"}${d.plots ? ", live plots" : ""} → ${whereToOpen(d.file)}`);

@@ -205,3 +205,15 @@ export function nearestModeStats(
   if (opts.labels) out.accuracy = correct / n;
   return out;
 }
+
+/**
+ * max |a − b| over all entries, as a plain number; a and b must have the same shape. Leaves no
+ * tensors behind (the notebooks use it to compare a student's function with the library's).
+ *
+ * @example maxAbsDiff(cfgEps(c, u, 3), cfgCombine(c, u, 3)) // 0
+ * @see notebooks/03_classifier_free_guidance.ipynb
+ */
+export function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  if (a.shape.join() !== b.shape.join()) throw new Error(`maxAbsDiff: shapes [${a.shape}] and [${b.shape}] differ`);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}

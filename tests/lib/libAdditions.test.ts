@@ -9,6 +9,7 @@ import { Rng } from "../../lib/src/random";
 import { makeSchedule, timesteps } from "../../lib/src/schedules";
 import { posteriorCoefs } from "../../lib/src/forward";
 import { crossEntropy } from "../../lib/src/losses";
+import { maxAbsDiff as tensorMaxAbsDiff } from "../../lib/src/metrics";
 import { cosineDecay, warmupCosine } from "../../lib/src/train";
 import { EpsModel, ddimStep, ddpmStep, sample } from "../../lib/src/samplers";
 import { ConvClassifier } from "../../lib/src/nets/classifier";
@@ -222,5 +223,18 @@ describe("MlpConfig.outDim", () => {
     const before = tf.memory().numTensors;
     for (const outDim of [0, -2, 1.5]) expect(() => new MlpDenoiser({ ...base, outDim }, new Rng(0))).toThrow("MlpDenoiser: outDim must be a positive integer");
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("maxAbsDiff", () => {
+  test("is the largest absolute entrywise difference, leaves no tensors, and rejects shape mismatches", () => {
+    const a = tf.tensor2d([[1, -2], [3, 4]]);
+    const b = tf.tensor2d([[1, 2], [3, 3.5]]);
+    const before = tf.memory().numTensors;
+    expect(tensorMaxAbsDiff(a, b)).toBe(4);
+    expect(tensorMaxAbsDiff(a, a)).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => tensorMaxAbsDiff(a, tf.zeros([4]))).toThrow("maxAbsDiff: shapes [2,2] and [4] differ");
+    tf.dispose([a, b]);
   });
 });

@@ -6,7 +6,48 @@ export interface Claim {
   item: string;
   /** Human-readable statement of the claim, shown when it fails. */
   says: string;
-  holds: (value: number) => boolean;
+  /** Whether the claim holds, given the item's value and (for comparisons) every reported item. */
+  holds: (value: number, items: ReadonlyMap<string, number>) => boolean;
+}
+
+/** A reported item's value; NaN when missing (so comparisons with it fail). */
+const get = (items: ReadonlyMap<string, number>, name: string): number => items.get(name) ?? NaN;
+
+/** The largest value of `<prefix> <metric> s=<s>` over the scales s ≤ 1 that were reported. */
+function bestAtLowScale(items: ReadonlyMap<string, number>, prefix: string, metric: string): number {
+  const re = new RegExp(`^${prefix} ${metric} s=([0-9.]+)$`);
+  const vals = [...items].filter(([k]) => re.test(k) && Number(re.exec(k)![1]) <= 1).map(([, v]) => v);
+  return vals.length ? Math.max(...vals) : NaN;
+}
+
+/**
+ * The guidance trade-off (issue 4's acceptance): at the largest scale S, accuracy beats the
+ * conditional model's (at scale `condScale`) by ≥ 15 points or reaches ≥ 90%, and recall or
+ * diversity at S is below its best at s ≤ 1.
+ */
+function guidanceTradeOff(prefix: string, condScale: number): Claim[] {
+  return [
+    {
+      item: `${prefix} largest scale`,
+      says: `accuracy at the largest scale ≥ accuracy of the conditional model alone (s = ${condScale}) + 15 points, or ≥ 90%`,
+      holds: (S, items) => {
+        const top = get(items, `${prefix} accuracy s=${S}`);
+        return top >= get(items, `${prefix} accuracy s=${condScale}`) + 0.15 || top >= 0.9;
+      },
+    },
+    {
+      item: `${prefix} largest scale`,
+      says: "recall or diversity at the largest scale is lower than at s ≤ 1 (the trade-off)",
+      holds: (S, items) =>
+        get(items, `${prefix} recall s=${S}`) < bestAtLowScale(items, prefix, "recall") ||
+        get(items, `${prefix} diversity s=${S}`) < bestAtLowScale(items, prefix, "diversity"),
+    },
+    {
+      item: `${prefix} largest scale`,
+      says: "the largest scale is at least 4",
+      holds: (S) => S >= 4,
+    },
+  ];
 }
 
 export const CLAIMS: Record<string, Claim[]> = {
@@ -17,5 +58,15 @@ export const CLAIMS: Record<string, Claim[]> = {
     { item: "ddim100_mode_coverage", says: "all 8 modes are covered", holds: (v) => v === 1 },
     { item: "tweedie_max_abs_error", says: "Tweedie's formula matches finite differences of ln p_t", holds: (v) => v < 1e-3 },
     { item: "score_rel_error_mid_t", says: "the learned score matches the analytic score at mid t (relative squared error < 5%)", holds: (v) => v < 0.05 },
+  ],
+  "02_classifier_guidance": [
+    ...guidanceTradeOff("cg", 0),
+    { item: "real accuracy", says: "the evaluation classifier is accurate on held-out real images (≥ 80%)", holds: (v) => v >= 0.8 },
+    { item: "ring hit s=0", says: "2D ring: without guidance about 1/8 of the samples land in the target mode", holds: (v) => v < 0.3 },
+    { item: "ring hit s=4", says: "2D ring: at s = 4 at least 90% land in the target mode", holds: (v) => v >= 0.9 },
+  ],
+  "03_classifier_free_guidance": [
+    ...guidanceTradeOff("cfg", 1),
+    { item: "cfg accuracy s=0", says: "the unconditional model (s = 0) is less class-specific than the conditional one (s = 1)", holds: (v, items) => v < get(items, "cfg accuracy s=1") },
   ],
 };

@@ -47,8 +47,8 @@ describe.each(notebooks)("%s", (name) => {
     expect(run.executed).toBe(run.cells);
     expect(run.seconds).toBeLessThanOrEqual(budget);
     const stem = name.replace(/\.ipynb$/, "");
-    const items = new Map(run.report.map((i) => [i.name, i.value])); // what report.json records
-    const broken = (CLAIMS[stem] ?? []).filter((c) => !items.has(c.item) || !c.holds(items.get(c.item) as number));
+    const items = new Map<string, number>(run.report.map((i): [string, number] => [i.name, Number(i.value)])); // what report.json records
+    const broken = (CLAIMS[stem] ?? []).filter((c) => !items.has(c.item) || !c.holds(items.get(c.item) as number, items));
     const why = broken.map((c) => `${c.item} = ${items.get(c.item) ?? "missing"}: expected ${c.says}`).join("\n");
     expect(why).toBe("");
   }, (budget + 60) * 1000);

@@ -1,5 +1,5 @@
 /**
- * The real-Jupyter check: nbconvert executes the instructor version of notebook 01 through the
+ * The real-Jupyter check: nbconvert executes the instructor version of every notebook through the
  * tslab kernelspec, exactly as a student's Jupyter would. Skipped (with a note) where Jupyter is
  * not installed; CI installs it.
  *
@@ -26,22 +26,21 @@ function findNbconvert(): string[] | null {
   return null;
 }
 
-/** Notebook 01 and its solutions; the fixture notebook until notebooks/01_*.ipynb exists. */
-function notebook01(): { file: string; solutions: string } {
+/** Every course notebook with its solutions folder; the fixture notebook when there is none yet. */
+function courseNotebooks(): { name: string; file: string; solutions: string }[] {
   const dir = path.join(ROOT, "notebooks");
-  const name = fs.existsSync(dir) ? fs.readdirSync(dir).find((n) => /^01_.+\.ipynb$/.test(n)) : undefined;
-  if (name) return { file: path.join(dir, name), solutions: path.join(ROOT, "solutions") };
-  console.log("note: notebooks/01_*.ipynb not found; checking nbconvert with the fixture notebook instead");
-  return { file: path.join(ROOT, "tests", "tools", "fixtures", "notebooks", "01_good.ipynb"), solutions: path.join(ROOT, "tests", "tools", "fixtures", "solutions") };
+  const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => /^\d\d_.+\.ipynb$/.test(n)).sort() : [];
+  if (names.length > 0) return names.map((n) => ({ name: n, file: path.join(dir, n), solutions: path.join(ROOT, "solutions") }));
+  console.log("note: no notebooks/NN_*.ipynb yet; checking nbconvert with the fixture notebook instead");
+  return [{ name: "01_good.ipynb (fixture)", file: path.join(ROOT, "tests", "tools", "fixtures", "notebooks", "01_good.ipynb"), solutions: path.join(ROOT, "tests", "tools", "fixtures", "solutions") }];
 }
 
 const nbconvert = findNbconvert();
 if (nbconvert === null) {
   console.log("SKIPPED: Jupyter (jupyter-nbconvert) not installed; the real-Jupyter check runs in CI");
-  test.skip("jupyter nbconvert executes notebook 01 (SKIPPED: Jupyter not installed)", () => undefined);
+  test.skip("jupyter nbconvert executes every notebook (SKIPPED: Jupyter not installed)", () => undefined);
 } else {
-  test("jupyter nbconvert --execute runs the instructor notebook 01 with the tslab kernel", () => {
-    const { file, solutions } = notebook01();
+  test.each(courseNotebooks())("jupyter nbconvert --execute runs the instructor notebook $name with the tslab kernel", ({ file, solutions }) => {
     fs.mkdirSync(path.join(ROOT, "build"), { recursive: true });
     const tmp = fs.mkdtempSync(path.join(ROOT, "build", "nbconvert-test-"));
     try {

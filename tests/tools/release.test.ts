@@ -103,7 +103,7 @@ describe("student release, week 1", () => {
     const repo = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
     // bench ships when tools/bench.ts compiles without the grader (otherwise the release log says why it is left out).
     const bench = fs.existsSync(path.join(week1, "tools", "bench.ts"));
-    expect(Object.keys(pkg.scripts).sort()).toEqual(["bench", "build", "postinstall", "run-notebooks", "start", "test", "train"].filter((k) => bench || k !== "bench"));
+    expect(Object.keys(pkg.scripts).sort()).toEqual(["bench", "book", "build", "postinstall", "run-notebooks", "slides", "start", "test", "train"].filter((k) => bench || k !== "bench"));
     if (!bench) expect(out.stdout).toMatch(/left out tools\/bench\.ts: imports \.\/grade\/[\w/]+, which does not ship/);
     expect(pkg.scripts.start).toBe("node tools/dist/start.js");
     expect(pkg.scripts.test).toBe(repo.scripts.test);

@@ -28,7 +28,7 @@ import { releasedNotebooks } from "./weeks";
 export const MANIFEST = "course-release.json";
 
 /** Scripts a student needs; everything else (grade, release, …) is dropped. */
-export const STUDENT_SCRIPTS = ["postinstall", "build", "start", "test", "run-notebooks", "train", "bench"];
+export const STUDENT_SCRIPTS = ["postinstall", "build", "start", "test", "run-notebooks", "train", "bench", "slides", "book"];
 
 /** Student release settings. */
 export interface StudentOptions {

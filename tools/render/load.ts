@@ -46,6 +46,17 @@ interface RawNotebook {
 }
 
 /** Read a notebook leniently; schema problems become warnings. Throws {@link RenderInputError}. */
+/**
+ * Where the executed copies are by default: `build/executed/instructor` (written by `npm start` in
+ * the instructor repository), else `build/executed/student` (a student release's `npm start`, with
+ * the student's own outputs), else the instructor folder (outputs then come out missing, with a warning).
+ */
+export function defaultExecutedDir(root: string): string {
+  const base = path.join(root, "build", "executed");
+  for (const mode of ["instructor", "student"]) if (fs.existsSync(path.join(base, mode))) return path.join(base, mode);
+  return path.join(base, "instructor");
+}
+
 export function readRaw(file: string, diag: Diagnostics): RawNotebook {
   let text: string;
   try {
