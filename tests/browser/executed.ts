@@ -1,9 +1,8 @@
 /**
- * Executed notebooks for the browser tests, so that decks and pages show real outputs (plots,
- * tables) without executing the whole course in every run: notebook 01 is executed through the
- * runner when its copy in build/executed/instructor/ (what `npm start` writes) is missing or
- * older than the notebook; other notebooks are used executed only when a fresh copy is already
- * there, and otherwise render without outputs. One process at a time executes (a lock folder),
+ * Executed notebooks for the browser tests, so that every deck and page shows its real outputs
+ * (plots, tables): each notebook is executed through the runner when its copy in
+ * build/executed/instructor/ (what `npm start` writes; CI runs `npm start` before `npm test`) is
+ * missing or older than the notebook. One process at a time executes a notebook (a lock folder),
  * so the slide and book suites running in parallel share one run.
  */
 import * as fs from "fs";
@@ -16,9 +15,6 @@ import { defaultRunOptions, NOTEBOOK_PATTERN, runNotebook } from "../../tools/ru
 const ROOT = path.resolve(__dirname, "..", "..");
 /** Where `npm start` writes executed copies. */
 export const EXECUTED = path.join(ROOT, "build", "executed", "instructor");
-/** The notebook that is always executed for the browser tests. */
-export const ALWAYS_EXECUTED = "01_score_matching.ipynb";
-
 /** The course notebooks, notebooks/NN_*.ipynb. */
 export function courseNotebooks(): string[] {
   const dir = path.join(ROOT, "notebooks");
@@ -59,13 +55,12 @@ export async function ensureExecuted(file: string): Promise<void> {
 }
 
 /**
- * A scratch folder holding the fresh executed copies (notebook 01 always, executed here if
- * needed), for the renderers' executed-copies option.
+ * A scratch folder holding a fresh executed copy of every notebook (executed here if needed), for
+ * the renderers' executed-copies option.
  */
 export async function freshExecutedDir(): Promise<string> {
   const notebooks = courseNotebooks();
-  const always = notebooks.find((f) => path.basename(f) === ALWAYS_EXECUTED);
-  if (always) await ensureExecuted(always);
+  for (const f of notebooks) await ensureExecuted(f);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "executed-fresh-"));
   for (const f of notebooks) if (isFresh(f)) fs.copyFileSync(path.join(EXECUTED, path.basename(f)), path.join(dir, path.basename(f)));
   return dir;
