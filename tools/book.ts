@@ -19,7 +19,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { courseLayout, CourseLayout } from "./course";
 import { repoRoot } from "./run";
-import { parseFlags, UsageError, whereToOpen } from "./render/cli";
+import { parseFlags, runCli, UsageError, whereToOpen } from "./render/cli";
 import { Diagnostics } from "./render/html";
 import { RenderInputError, defaultExecutedDir } from "./render/load";
 import { buildBook } from "./render/site";
@@ -61,65 +61,46 @@ function loadLeakCheck(): LeakModule | null {
   return null;
 }
 
-/** The CLI; returns the exit code. */
+/** The CLI; returns the exit code (usage mistakes and unreadable notebooks throw, see {@link runCli}). */
 export function main(argv: string[]): number {
   const root = repoRoot();
-  try {
-    const flags = parseFlags(argv, ["--out", "--executed", "--notebooks-dir", "--solutions"], ["--help", "--with-solutions"]);
-    if (flags.switches.has("--help")) {
-      console.log(USAGE);
-      return 0;
-    }
-    if (flags.positional.length > 0) throw new UsageError(`unexpected argument ${flags.positional[0]}`);
-    const withSolutions = flags.switches.has("--with-solutions");
-    const out = path.resolve(flags.values.get("--out") ?? path.join(root, "build", withSolutions ? "book-solutions" : "book"));
-    const diag = new Diagnostics();
-    const layout = {
-      ...courseLayout(root),
-      notebooksDir: path.resolve(flags.values.get("--notebooks-dir") ?? path.join(root, "notebooks")),
-      solutionsDir: path.resolve(flags.values.get("--solutions") ?? path.join(root, "solutions")),
-    };
-    const result = buildBook({
-      notebooksDir: layout.notebooksDir,
-      executedDir: path.resolve(flags.values.get("--executed") ?? defaultExecutedDir(root)),
-      solutionsDir: layout.solutionsDir,
-      out,
-      withSolutions,
-      diag,
-    });
-    let code = result.pages.every((p) => p.ok) ? 0 : 1;
-    const plots = result.pages.reduce((n, p) => n + p.plots, 0);
-    console.log(`book: ${result.pages.length} notebook page(s), ${plots} live plot(s)${withSolutions ? ", with solutions" : ""}${diag.warnings.length ? `, ${diag.warnings.length} warning(s)` : ""}`);
-    if (withSolutions) console.log("book: this edition contains the reference solutions: for instructors and self-study, not for students before the deadlines");
-    else {
-      const leak = loadLeakCheck();
-      if (!leak) console.log("book: leak check not available here (no release tools): skipped");
-      else {
-        const report = leak.checkBook(out, layout);
-        console.log(leak.formatBookReport(report));
-        if (report.findings.length > 0) code = 1;
-      }
-    }
-    console.log(`book: ${whereToOpen(result.index)}`);
-    return code;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`book: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (e instanceof RenderInputError) {
-      console.error(`book: ${e.message}`);
-      return 2;
-    }
-    throw e;
+  const flags = parseFlags(argv, ["--out", "--executed", "--notebooks-dir", "--solutions"], ["--help", "--with-solutions"]);
+  if (flags.switches.has("--help")) {
+    console.log(USAGE);
+    return 0;
   }
+  if (flags.positional.length > 0) throw new UsageError(`unexpected argument ${flags.positional[0]}`);
+  const withSolutions = flags.switches.has("--with-solutions");
+  const out = path.resolve(flags.values.get("--out") ?? path.join(root, "build", withSolutions ? "book-solutions" : "book"));
+  const diag = new Diagnostics();
+  const layout = {
+    ...courseLayout(root),
+    notebooksDir: path.resolve(flags.values.get("--notebooks-dir") ?? path.join(root, "notebooks")),
+    solutionsDir: path.resolve(flags.values.get("--solutions") ?? path.join(root, "solutions")),
+  };
+  const result = buildBook({
+    notebooksDir: layout.notebooksDir,
+    executedDir: path.resolve(flags.values.get("--executed") ?? defaultExecutedDir(root)),
+    solutionsDir: layout.solutionsDir,
+    out,
+    withSolutions,
+    diag,
+  });
+  let code = result.pages.every((p) => p.ok) ? 0 : 1;
+  const plots = result.pages.reduce((n, p) => n + p.plots, 0);
+  console.log(`book: ${result.pages.length} notebook page(s), ${plots} live plot(s)${withSolutions ? ", with solutions" : ""}${diag.warnings.length ? `, ${diag.warnings.length} warning(s)` : ""}`);
+  if (withSolutions) console.log("book: this edition contains the reference solutions: for instructors and self-study, not for students before the deadlines");
+  else {
+    const leak = loadLeakCheck();
+    if (!leak) console.log("book: leak check not available here (no release tools): skipped");
+    else {
+      const report = leak.checkBook(out, layout);
+      console.log(leak.formatBookReport(report));
+      if (report.findings.length > 0) code = 1;
+    }
+  }
+  console.log(`book: ${whereToOpen(result.index)}`);
+  return code;
 }
 
-if (require.main === module) {
-  try {
-    process.exit(main(process.argv.slice(2)));
-  } catch (e) {
-    console.error(`book: internal error: ${(e as Error).message}`);
-    process.exit(1);
-  }
-}
+if (require.main === module) runCli("book", USAGE, () => main(process.argv.slice(2)), (e) => e instanceof RenderInputError);

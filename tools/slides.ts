@@ -13,7 +13,7 @@
 import * as path from "path";
 import { repoRoot } from "./run";
 import { bookNotebooks } from "./render/site";
-import { parseFlags, UsageError, whereToOpen } from "./render/cli";
+import { parseFlags, runCli, UsageError, whereToOpen } from "./render/cli";
 import { buildDecks } from "./render/decks";
 import { Diagnostics } from "./render/html";
 import { RenderInputError, defaultExecutedDir } from "./render/load";
@@ -40,47 +40,28 @@ hide-output; reveal.js options come from the notebook's metadata.reveal.
 
 exit code: 0 built (warnings go to stderr); 2 usage error or a notebook that cannot be read`;
 
-/** The CLI; returns the exit code. */
+/** The CLI; returns the exit code (usage mistakes and unreadable notebooks throw, see {@link runCli}). */
 export function main(argv: string[]): number {
   const root = repoRoot();
-  try {
-    const flags = parseFlags(argv, ["--out", "--executed"], ["--help", "--all", "--no-outputs"]);
-    if (flags.switches.has("--help")) {
-      console.log(USAGE);
-      return 0;
-    }
-    const files = flags.positional.map((f) => path.resolve(f));
-    if (flags.switches.has("--all")) {
-      if (files.length > 0) throw new UsageError("give notebooks or --all, not both");
-      files.push(...bookNotebooks(path.join(root, "notebooks")));
-      if (files.length === 0) throw new UsageError("--all: no notebooks/NN_*.ipynb");
-    }
-    if (files.length === 0) throw new UsageError("no notebook given (name one, or use --all)");
-    const out = path.resolve(flags.values.get("--out") ?? path.join(root, "build", "slides"));
-    const executedDir = flags.switches.has("--no-outputs") ? null : path.resolve(flags.values.get("--executed") ?? defaultExecutedDir(root));
-    const diag = new Diagnostics();
-    const decks = buildDecks(files.map((f) => path.relative(process.cwd(), f) || f), { out, executedDir, diag });
-    for (const d of decks) console.log(`slides: ${d.slides} slide${d.slides === 1 ? "" : "s"}${d.plots ? ", live plots" : ""} → ${whereToOpen(d.file)}`);
-    if (diag.warnings.length > 0) console.log(`(${diag.warnings.length} warning(s) above)`);
+  const flags = parseFlags(argv, ["--out", "--executed"], ["--help", "--all", "--no-outputs"]);
+  if (flags.switches.has("--help")) {
+    console.log(USAGE);
     return 0;
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`slides: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    if (e instanceof RenderInputError) {
-      console.error(`slides: ${e.message}`);
-      return 2;
-    }
-    throw e;
   }
+  const files = flags.positional.map((f) => path.resolve(f));
+  if (flags.switches.has("--all")) {
+    if (files.length > 0) throw new UsageError("give notebooks or --all, not both");
+    files.push(...bookNotebooks(path.join(root, "notebooks")));
+    if (files.length === 0) throw new UsageError("--all: no notebooks/NN_*.ipynb");
+  }
+  if (files.length === 0) throw new UsageError("no notebook given (name one, or use --all)");
+  const out = path.resolve(flags.values.get("--out") ?? path.join(root, "build", "slides"));
+  const executedDir = flags.switches.has("--no-outputs") ? null : path.resolve(flags.values.get("--executed") ?? defaultExecutedDir(root));
+  const diag = new Diagnostics();
+  const decks = buildDecks(files.map((f) => path.relative(process.cwd(), f) || f), { out, executedDir, diag });
+  for (const d of decks) console.log(`slides: ${d.slides} slide${d.slides === 1 ? "" : "s"}${d.plots ? ", live plots" : ""} → ${whereToOpen(d.file)}`);
+  if (diag.warnings.length > 0) console.log(`(${diag.warnings.length} warning(s) above)`);
+  return 0;
 }
 
-if (require.main === module) {
-  try {
-    process.exit(main(process.argv.slice(2)));
-  } catch (e) {
-    console.error(`slides: internal error: ${(e as Error).message}`);
-    process.exit(1);
-  }
-}
+if (require.main === module) runCli("slides", USAGE, () => main(process.argv.slice(2)), (e) => e instanceof RenderInputError);

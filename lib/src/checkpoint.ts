@@ -18,6 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic } from "./io";
+import type { TrainResult } from "./train";
 
 /**
  * Environment variable that overrides {@link checkpointsDir}.
@@ -194,4 +195,31 @@ export function loadCheckpoint(dir: string): { tensors: Record<string, tf.Tensor
     tensors[e.name] = tf.tensor(values, e.shape, e.dtype);
   }
   return { tensors, meta: m.meta ?? {}, manifest: m };
+}
+
+/**
+ * The metadata of a training run, as saved in its checkpoint: the recipe (name and config), seed,
+ * steps, batch size, learning rate, final loss, wall-clock seconds, backend, parameter count, date
+ * and the logged loss history. One builder for every recipe kind.
+ *
+ * @example trainingMeta(recipe, { seed, steps, batchSize, learningRate }, result, net.numParams())
+ * @see notebooks/01_score_matching.ipynb
+ */
+export function trainingMeta(
+  recipe: { name: string },
+  run: { seed: number; steps: number; batchSize: number; learningRate: number },
+  result: TrainResult,
+  numParams: number,
+): CheckpointMeta {
+  return {
+    recipe: recipe.name,
+    config: recipe,
+    ...run,
+    finalLoss: result.finalLoss,
+    trainSeconds: Math.round(result.seconds * 10) / 10,
+    backend: tf.getBackend(),
+    numParams,
+    date: new Date().toISOString(),
+    lossHistory: result.history.map((h) => ({ step: h.step, loss: Number(h.loss.toPrecision(5)) })),
+  };
 }

@@ -31,7 +31,7 @@ import { qSample } from "./forward";
 import { crossEntropy, dsmLoss } from "./losses";
 import { TrainResult, batchIterator, train, warmupCosine } from "./train";
 import { ProgressMode } from "./progress";
-import { CheckpointMeta, checkpointPath, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { CheckpointMeta, checkpointPath, loadCheckpoint, saveCheckpoint, trainingMeta } from "./checkpoint";
 import { ImageDataset, fashionMnistBatch, loadFashionMnist } from "./data/fashionMnist";
 import { UNet, UNetConfig, DEFAULT_UNET_CONFIG } from "./nets/unet";
 import { ClassifierConfig, ConvClassifier, DEFAULT_CLEAN_CLASSIFIER_CONFIG, DEFAULT_NOISY_CLASSIFIER_CONFIG } from "./nets/classifier";
@@ -268,20 +268,7 @@ function trainNet(
     label: recipe.name,
     logEvery: opts.logEvery ?? 50,
   });
-  const meta: CheckpointMeta = {
-    recipe: recipe.name,
-    config: recipe,
-    seed,
-    steps,
-    batchSize,
-    learningRate,
-    finalLoss: result.finalLoss,
-    trainSeconds: Math.round(result.seconds * 10) / 10,
-    backend: tf.getBackend(),
-    numParams: net.numParams(),
-    date: new Date().toISOString(),
-    lossHistory: result.history.map((h) => ({ step: h.step, loss: Number(h.loss.toPrecision(5)) })),
-  };
+  const meta = trainingMeta(recipe, { seed, steps, batchSize, learningRate }, result, net.numParams());
   return { recipe, net, schedule, result, meta };
 }
 

@@ -27,7 +27,7 @@ import { dsmLoss } from "./losses";
 import { Labelled2D, ringGaussians } from "./data/toy2d";
 import { TrainResult, batchIterator, cosineDecay, gatherRows, train } from "./train";
 import { ProgressMode } from "./progress";
-import { CheckpointMeta, checkpointPath, loadCheckpoint, saveCheckpoint } from "./checkpoint";
+import { CheckpointMeta, checkpointPath, loadCheckpoint, saveCheckpoint, trainingMeta } from "./checkpoint";
 
 /**
  * A diffusion-denoiser training recipe (ε-prediction MLP on 2-D toy data).
@@ -185,20 +185,7 @@ export function trainRecipe(recipeOrName: DenoiserRecipe | string, opts: TrainRe
     label: recipe.name,
     logEvery: opts.logEvery ?? 50,
   });
-  const meta: CheckpointMeta = {
-    recipe: recipe.name,
-    config: recipe,
-    seed,
-    steps,
-    batchSize,
-    learningRate,
-    finalLoss: result.finalLoss,
-    trainSeconds: Math.round(result.seconds * 10) / 10,
-    backend: tf.getBackend(),
-    numParams: net.numParams(),
-    date: new Date().toISOString(),
-    lossHistory: result.history.map((h) => ({ step: h.step, loss: Number(h.loss.toPrecision(5)) })),
-  };
+  const meta = trainingMeta(recipe, { seed, steps, batchSize, learningRate }, result, net.numParams());
   return { recipe, net, schedule, result, meta };
 }
 

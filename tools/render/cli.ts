@@ -45,3 +45,26 @@ export function parseFlags(argv: string[], withValue: string[], switches: string
 export function whereToOpen(file: string): string {
   return `${path.relative(process.cwd(), file) || file}  (open ${pathToFileURL(path.resolve(file)).href} in a browser)`;
 }
+
+/**
+ * Run a renderer CLI's `main` and exit: usage mistakes and unreadable input print one line (plus
+ * the usage for mistakes) and exit 2, anything unexpected prints "internal error" and exits 1.
+ */
+export function runCli(name: string, usage: string, main: () => number, isInputError: (e: unknown) => boolean): never {
+  let code: number;
+  try {
+    code = main();
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`${name}: ${e.message}\n\n${usage}`);
+      code = 2;
+    } else if (isInputError(e)) {
+      console.error(`${name}: ${(e as Error).message}`);
+      code = 2;
+    } else {
+      console.error(`${name}: internal error: ${(e as Error).message}`);
+      code = 1;
+    }
+  }
+  process.exit(code);
+}
