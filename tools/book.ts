@@ -22,7 +22,7 @@ import { repoRoot } from "./run";
 import { parseFlags, runCli, UsageError, whereToOpen } from "./render/cli";
 import { Diagnostics } from "./render/html";
 import { RenderInputError, defaultExecutedDir } from "./render/load";
-import { buildBook } from "./render/site";
+import { bookNotebooks, buildBook } from "./render/site";
 
 /** The CLI's help text. */
 export const USAGE = `usage: npm run book [-- [--out DIR] [--with-solutions] [options]]
@@ -78,6 +78,8 @@ export function main(argv: string[]): number {
     notebooksDir: path.resolve(flags.values.get("--notebooks-dir") ?? path.join(root, "notebooks")),
     solutionsDir: path.resolve(flags.values.get("--solutions") ?? path.join(root, "solutions")),
   };
+  // Refuse before touching --out: an empty book would silently replace a good one.
+  if (bookNotebooks(layout.notebooksDir).length === 0) throw new UsageError(`no notebooks (NN_*.ipynb) in ${layout.notebooksDir}`);
   const result = buildBook({
     notebooksDir: layout.notebooksDir,
     executedDir: path.resolve(flags.values.get("--executed") ?? defaultExecutedDir(root)),

@@ -251,3 +251,16 @@ describe("the course's own book", () => {
     }
   });
 });
+
+test("a notebooks folder without notebooks is a usage error, and the existing book is left alone", () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "book-empty-"));
+  fs.writeFileSync(path.join(out, "index.html"), "keep me");
+  try {
+    const r = cli(fixtureArgs(out, { "--notebooks-dir": path.join(out, "nothing-here") }));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/book: no notebooks \(NN_\*\.ipynb\) in /);
+    expect(fs.readFileSync(path.join(out, "index.html"), "utf8")).toBe("keep me");
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
