@@ -36,3 +36,5 @@ export * from "./imageSampling";
 export * from "./imageEval";
 export * from "./guidanceSweep";
 export * from "./table";
+export * from "./text/tokenizer";
+export * from "./data/captionedFashion";
