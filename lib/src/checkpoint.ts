@@ -223,3 +223,59 @@ export function trainingMeta(
     lossHistory: result.history.map((h) => ({ step: h.step, loss: Number(h.loss.toPrecision(5)) })),
   };
 }
+
+/**
+ * A net that can take a checkpoint's weights (every course network).
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface CheckpointableNet {
+  setWeights(weights: Record<string, tf.Tensor>): void;
+  dispose(): void;
+}
+
+/**
+ * Load a checkpoint and build its net from the recipe in its manifest (or, for an old manifest
+ * without one, from `fallback()`): one loader for every recipe family. `kinds` lists the recipe
+ * kinds this loader accepts. Errors name the folder and the command that rebuilds it; the
+ * checkpoint's tensors are always freed, and a net that does not fit is disposed.
+ *
+ * @example loadNetCheckpoint(dir, ["clip"], () => getClipRecipe(name), (r) => new ClipModel(r.net, new Rng(0)))
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function loadNetCheckpoint<R extends { kind?: string; name: string; net?: unknown }, Net extends CheckpointableNet>(
+  dir: string,
+  kinds: readonly string[],
+  fallback: () => R,
+  build: (recipe: R) => Net,
+): { net: Net; recipe: R; meta: CheckpointMeta } {
+  const { tensors, meta } = loadCheckpoint(dir);
+  try {
+    const recipe = (meta.config as R | undefined) ?? fallback();
+    if (!recipe || (recipe.kind !== undefined && !kinds.includes(recipe.kind))) {
+      throw new Error(`checkpoint at ${dir} is not a ${kinds.join(" or ")} checkpoint (its manifest says ${recipe?.kind ?? "nothing"})`);
+    }
+    if (!recipe.net) throw new Error(`checkpoint at ${dir} has no recipe config in its manifest`);
+    const net = build(recipe);
+    try {
+      net.setWeights(tensors);
+    } catch (e) {
+      net.dispose();
+      throw new Error(`checkpoint at ${dir} does not fit its recipe: ${(e as Error).message}. Rebuild it with: npm run train -- ${recipe.name}`);
+    }
+    return { net, recipe, meta };
+  } finally {
+    tf.dispose(tensors);
+  }
+}
+
+/**
+ * A recipe by name from a registry (own properties only, so "toString" is unknown); the error
+ * lists the known names.
+ * @example lookupRecipe(CLIP_RECIPES, "clip", "CLIP recipe")
+ * @see notebooks/01_score_matching.ipynb
+ */
+export function lookupRecipe<R>(registry: Readonly<Record<string, R>>, name: string, what: string): R {
+  const r = Object.prototype.hasOwnProperty.call(registry, name) ? registry[name] : undefined;
+  if (!r) throw new Error(`unknown ${what} "${name}"; known: ${Object.keys(registry).join(", ")}`);
+  return r;
+}

@@ -21,6 +21,7 @@ import { Schedule } from "./schedules";
 import { GuidedSampler, sampleImages } from "./imageSampling";
 import { ImageEvaluator, ImageMetrics } from "./imageEval";
 import { ProgressBar, ProgressMode } from "./progress";
+import { StepFn } from "./samplers";
 import { ReportItem } from "./report";
 import { TableColumn } from "./table";
 
@@ -54,6 +55,10 @@ export interface GuidanceSweepOptions {
   batchSize?: number;
   /** Images kept per scale for grids: the first `keep` (default 20). */
   keep?: number;
+  /** Image shape [S, S, C] (default [16, 16, 1]; [16, 16, 3] for the colour images of notebook 06). */
+  imageShape?: [number, number, number];
+  /** Step function (default DDIM, η = 0). */
+  step?: StepFn;
   progress?: ProgressMode;
 }
 
@@ -84,7 +89,7 @@ export function guidanceSweep(opts: GuidanceSweepOptions): SweepResult {
   for (let i = 0; i < scales.length; i++) {
     const s = scales[i];
     const t0 = performance.now();
-    const images = sampleImages({ sampler: opts.samplerFor(s), labels, schedule, rng: new Rng(seed), numSteps: opts.numSteps, batchSize: opts.batchSize });
+    const images = sampleImages({ sampler: opts.samplerFor(s), labels, schedule, rng: new Rng(seed), numSteps: opts.numSteps, batchSize: opts.batchSize, imageShape: opts.imageShape, step: opts.step });
     const seconds = (performance.now() - t0) / 1000;
     try {
       rows.push({ s, seconds, ...evaluator.evaluate(images, labels) });

@@ -29,12 +29,15 @@ import { Rng } from "./random";
 import { Schedule, ScheduleKind, makeSchedule } from "./schedules";
 import { qSample } from "./forward";
 import { crossEntropy, dsmLoss } from "./losses";
-import { TrainResult, batchIterator, train, warmupCosine } from "./train";
+import { TrainResult, batchIterator, trainRecipeLoop } from "./train";
 import { ProgressMode } from "./progress";
-import { CheckpointMeta, checkpointPath, loadCheckpoint, saveCheckpoint, trainingMeta } from "./checkpoint";
+import { CheckpointMeta, checkpointPath, loadNetCheckpoint, lookupRecipe, saveCheckpoint, trainingMeta } from "./checkpoint";
 import { ImageDataset, fashionMnistBatch, loadFashionMnist } from "./data/fashionMnist";
 import { UNet, UNetConfig, DEFAULT_UNET_CONFIG } from "./nets/unet";
 import { ClassifierConfig, ConvClassifier, DEFAULT_CLEAN_CLASSIFIER_CONFIG, DEFAULT_NOISY_CLASSIFIER_CONFIG } from "./nets/classifier";
+import { SrRecipe, trainSrNet } from "./superres/train";
+import { captionedPairDataset, loadCaptionedFashion } from "./data/captionedFashion";
+import { downsample } from "./superres/resize";
 
 /**
  * Optimisation settings of an image recipe (Adam, linear warm-up then cosine decay).
@@ -60,8 +63,11 @@ export interface UNetRecipe {
   name: string;
   description: string;
   net: UNetConfig;
-  /** Training images: the first `limit` of the train split (default all). */
-  data: { dataset: "fashion-mnist"; limit?: number };
+  /**
+   * Training images: the first `limit` of the train split (default all), area-downsampled by
+   * `downsample` (default 1) for a cascade's low-resolution base model.
+   */
+  data: { dataset: "fashion-mnist"; limit?: number; downsample?: number };
   schedule: { kind: ScheduleKind; T: number };
   train: ImageTrainConfig;
 }
@@ -76,7 +82,8 @@ export interface ClassifierRecipe {
   name: string;
   description: string;
   net: ClassifierConfig;
-  data: { dataset: "fashion-mnist"; limit?: number };
+  /** Fashion-MNIST (10 classes), or captioned-fashion with the (item, colour) pair as the label (60). */
+  data: { dataset: "fashion-mnist" | "captioned-fashion"; limit?: number };
   /** The noise schedule the classifier is trained under (noise-conditional only). */
   schedule?: { kind: ScheduleKind; T: number };
   train: ImageTrainConfig;
@@ -86,7 +93,7 @@ export interface ClassifierRecipe {
  * Either image recipe.
  * @see notebooks/02_classifier_guidance.ipynb
  */
-export type ImageRecipe = UNetRecipe | ClassifierRecipe;
+export type ImageRecipe = UNetRecipe | ClassifierRecipe | SrRecipe;
 
 /**
  * The schedule shared by the image denoisers and the noise-conditional classifier: cosine, T = 1000.
@@ -95,12 +102,19 @@ export type ImageRecipe = UNetRecipe | ClassifierRecipe;
 export const IMAGE_SCHEDULE = { kind: "cosine", T: 1000 } as const;
 const FMNIST = { dataset: "fashion-mnist" } as const;
 const UNET_TRAIN: ImageTrainConfig = { steps: 1800, batchSize: 128, learningRate: 2e-3, warmup: 100, seed: 0 };
+/** The super-resolution U-Net: 16×16 output, z_t and the upsampled x concatenated (SR3), aug level embedded (CDM). */
+const SR_UNET_CONFIG: UNetConfig = { ...DEFAULT_UNET_CONFIG, condChannels: 1, augConditioned: true };
 
 /**
  * The course's image recipes:
  * - `fmnist-unet`: U-Net 32-64-64, 10 classes + ∅, label dropout 5% as in the seed lecture.
  * - `fmnist-unet-drop20`: the same with label dropout 20%, for notebook 03's comparison.
+ * - `fmnist8-unet`: U-Net 32-64 on 8×8 images, 10 classes + ∅: the cascade's base (notebook 04).
+ * - `fmnist-sr`: SR3 8×8 → 16×16 with conditioning augmentation (notebook 04).
+ * - `fmnist-sr4`: SR3 4×4 → 16×16 without augmentation (notebook 04's SR-vs-regression comparison).
+ * - `fmnist-sr4-regression`: the same network trained with MSE, the regression baseline.
  * - `fmnist-clf-noisy`: p_φ(y | z_t, t), 16-32-64, for classifier guidance.
+ * - `captions-eval`: p(item, colour | x) on the captioned colour images, evaluation only (notebook 06).
  * - `fmnist-clf-clean`: p(y | x), 16-32-64, evaluation only (accuracy and features).
  * @see notebooks/02_classifier_guidance.ipynb
  */
@@ -123,6 +137,48 @@ export const IMAGE_RECIPES: Readonly<Record<string, ImageRecipe>> = {
     schedule: IMAGE_SCHEDULE,
     train: { ...UNET_TRAIN, condDropout: 0.2 },
   },
+  "fmnist8-unet": {
+    kind: "unet",
+    name: "fmnist8-unet",
+    description: "class-conditional U-Net 32-64 on 8x8 (area-downsampled) Fashion-MNIST, label dropout 10%: the cascade's base model",
+    net: { imageSize: 8, inChannels: 1, channels: [32, 64], numClasses: 10 },
+    data: { ...FMNIST, downsample: 2 },
+    schedule: IMAGE_SCHEDULE,
+    train: { ...UNET_TRAIN, steps: 2000, condDropout: 0.1 },
+  },
+  "fmnist-sr": {
+    kind: "sr",
+    name: "fmnist-sr",
+    description: "SR3 8x8 -> 16x16: U-Net 32-64-64 on [z_t, bicubic(x_a)], class-conditional (10% dropout), conditioning augmentation a ~ 0 (p 0.3) or U(0, 0.6)",
+    objective: "eps",
+    net: SR_UNET_CONFIG,
+    factor: 2,
+    aug: { maxLevel: 0.6, pZero: 0.3 },
+    data: FMNIST,
+    schedule: IMAGE_SCHEDULE,
+    train: { ...UNET_TRAIN, steps: 1200, condDropout: 0.1 },
+  },
+  "fmnist-sr4": {
+    kind: "sr",
+    name: "fmnist-sr4",
+    description: "SR3 4x4 -> 16x16: the same U-Net on [z_t, bicubic(x)], class-conditional (10% dropout), no augmentation; where regression to the mean shows",
+    objective: "eps",
+    net: { ...SR_UNET_CONFIG, augConditioned: false },
+    factor: 4,
+    data: FMNIST,
+    schedule: IMAGE_SCHEDULE,
+    train: { ...UNET_TRAIN, steps: 1200, condDropout: 0.1 },
+  },
+  "fmnist-sr4-regression": {
+    kind: "sr",
+    name: "fmnist-sr4-regression",
+    description: "regression baseline 4x4 -> 16x16: the same U-Net trained with MSE to predict y (as a correction of the bicubic upsampling)",
+    objective: "regression",
+    net: { ...SR_UNET_CONFIG, augConditioned: false },
+    factor: 4,
+    data: FMNIST,
+    train: { ...UNET_TRAIN, steps: 600 },
+  },
   "fmnist-clf-noisy": {
     kind: "classifier",
     name: "fmnist-clf-noisy",
@@ -131,6 +187,14 @@ export const IMAGE_RECIPES: Readonly<Record<string, ImageRecipe>> = {
     data: FMNIST,
     schedule: IMAGE_SCHEDULE,
     train: { steps: 6000, batchSize: 128, learningRate: 2e-3, warmup: 100, seed: 0 },
+  },
+  "captions-eval": {
+    kind: "classifier",
+    name: "captions-eval",
+    description: "evaluation classifier for notebook 06: (item, colour) pair, 60 classes, 16-32-64 on colour 16x16 images; used by none of the generators",
+    net: { ...DEFAULT_CLEAN_CLASSIFIER_CONFIG, inChannels: 3, numClasses: 60 },
+    data: { dataset: "captioned-fashion" },
+    train: { steps: 3000, batchSize: 128, learningRate: 2e-3, warmup: 100, seed: 0 },
   },
   "fmnist-clf-clean": {
     kind: "classifier",
@@ -147,9 +211,7 @@ export const IMAGE_RECIPES: Readonly<Record<string, ImageRecipe>> = {
  * @see notebooks/02_classifier_guidance.ipynb
  */
 export function getImageRecipe(name: string): ImageRecipe {
-  const r = Object.prototype.hasOwnProperty.call(IMAGE_RECIPES, name) ? IMAGE_RECIPES[name] : undefined;
-  if (!r) throw new Error(`unknown image recipe "${name}"; known: ${Object.keys(IMAGE_RECIPES).join(", ")}`);
-  return r;
+  return lookupRecipe(IMAGE_RECIPES, name, "image recipe");
 }
 
 /**
@@ -186,6 +248,15 @@ interface ImageBatch {
   tt?: tf.Tensor1D; // [B] int32
 }
 
+/**
+ * A recipe's images for one split: Fashion-MNIST, or captioned-fashion labelled by (item, colour).
+ * @see notebooks/06_glide_vs_dalle2_prior.ipynb
+ */
+export function loadRecipeData(recipe: ImageRecipe, split: "train" | "test"): ImageDataset {
+  const limit = split === "train" ? recipe.data.limit : undefined;
+  return recipe.data.dataset === "captioned-fashion" ? captionedPairDataset(loadCaptionedFashion(split, { limit })) : loadFashionMnist(split, { limit });
+}
+
 function resolveSchedule(recipe: ImageRecipe): Schedule | undefined {
   return recipe.schedule ? makeSchedule(recipe.schedule.kind, recipe.schedule.T) : undefined;
 }
@@ -203,8 +274,17 @@ export function trainImageRecipe(recipeOrName: ImageRecipe | string, opts: Train
   const seed = opts.seed ?? recipe.train.seed;
   const steps = opts.steps ?? recipe.train.steps;
   const root = new Rng(seed);
-  const data = opts.data ?? loadFashionMnist("train", { limit: recipe.data.limit });
+  const data = opts.data ?? loadRecipeData(recipe, "train");
   const schedule = resolveSchedule(recipe);
+  if (recipe.kind === "sr") {
+    const net = new UNet(recipe.net, root.fork("init"));
+    try {
+      return { recipe, net, schedule, ...trainSrNet(recipe, net, data, schedule, root, steps, seed, opts) };
+    } catch (e) {
+      net.dispose();
+      throw e;
+    }
+  }
   const isUNet = recipe.kind === "unet";
   const noisy = isUNet || recipe.net.timeDim !== undefined;
   if (noisy && !schedule) throw new Error(`${recipe.name}: a noise-conditional model needs a schedule`);
@@ -222,7 +302,7 @@ export function trainImageRecipe(recipeOrName: ImageRecipe | string, opts: Train
 
 /** The training loop of {@link trainImageRecipe} for a freshly built net. */
 function trainNet(
-  recipe: ImageRecipe,
+  recipe: UNetRecipe | ClassifierRecipe,
   net: UNet | ConvClassifier,
   data: ImageDataset,
   schedule: Schedule | undefined,
@@ -236,13 +316,15 @@ function trainNet(
   const K = recipe.kind === "unet" ? recipe.net.numClasses : undefined;
   const pDrop = recipe.train.condDropout ?? 0;
   const order = batchIterator(data.n, batchSize, root.fork("order"));
-  const px = data.height * data.width * data.channels;
+  const f = recipe.kind === "unet" ? recipe.data.downsample ?? 1 : 1;
+  const px = (data.height / f) * (data.width / f) * data.channels;
 
   const batches = (_step: number, rng: Rng): ImageBatch => {
     const idx = order.next().value;
     const y = new Int32Array(batchSize);
     for (let i = 0; i < batchSize; i++) y[i] = K !== undefined && rng.uniform() < pDrop ? K : data.labels[idx[i]];
-    const batch: ImageBatch = { x0: fashionMnistBatch(data, idx), y: tf.tensor1d(y, "int32") };
+    const x0 = f === 1 ? fashionMnistBatch(data, idx) : tf.tidy(() => downsample(fashionMnistBatch(data, idx), f)); // [B, S/f, S/f, C]
+    const batch: ImageBatch = { x0, y: tf.tensor1d(y, "int32") };
     if (noisy) {
       const t = new Int32Array(batchSize);
       for (let i = 0; i < batchSize; i++) t[i] = rng.int(schedule!.T);
@@ -257,17 +339,7 @@ function trainNet(
     if (net instanceof UNet) return dsmLoss(net.apply(x, b.tt!, K !== undefined ? b.y : undefined), b.eps!); // []
     return crossEntropy(net.apply(x, noisy ? b.tt : undefined), b.y); // []
   };
-  const result = train({
-    variables: net.variables,
-    lossFn,
-    batches,
-    steps,
-    learningRate: warmupCosine(learningRate, steps, Math.min(warmup, steps - 1)),
-    rng: root.fork("noise"),
-    progress: opts.progress,
-    label: recipe.name,
-    logEvery: opts.logEvery ?? 50,
-  });
+  const result = trainRecipeLoop({ variables: net.variables, lossFn, batches, steps, learningRate, warmup, rng: root.fork("noise"), progress: opts.progress, label: recipe.name, logEvery: opts.logEvery });
   const meta = trainingMeta(recipe, { seed, steps, batchSize, learningRate }, result, net.numParams());
   return { recipe, net, schedule, result, meta };
 }
@@ -320,21 +392,7 @@ function loadImageModel<R extends ImageRecipe, Net extends UNet | ConvClassifier
   kind: R["kind"],
   build: (recipe: R) => Net,
 ): { net: Net; recipe: R; meta: CheckpointMeta } {
-  const { tensors, meta } = loadCheckpoint(dir);
-  try {
-    const recipe = (meta.config as R | undefined) ?? (getImageRecipe(name) as R);
-    if (!recipe || recipe.kind !== kind || !recipe.net) throw new Error(`checkpoint at ${dir} is not a ${kind} checkpoint (its manifest says ${recipe?.kind ?? "nothing"})`);
-    const net = build(recipe);
-    try {
-      net.setWeights(tensors);
-    } catch (e) {
-      net.dispose();
-      throw new Error(`checkpoint at ${dir} does not fit its recipe: ${(e as Error).message}. Rebuild it with: npm run train -- ${recipe.name}`);
-    }
-    return { net, recipe, meta };
-  } finally {
-    tf.dispose(tensors);
-  }
+  return loadNetCheckpoint<R, Net>(dir, [kind], () => getImageRecipe(name) as R, build);
 }
 
 /**
@@ -347,6 +405,18 @@ function loadImageModel<R extends ImageRecipe, Net extends UNet | ConvClassifier
 export function loadUNet(name: string, dir = checkpointPath(name)): { net: UNet; schedule: Schedule; recipe: UNetRecipe; meta: CheckpointMeta } {
   const r = loadImageModel<UNetRecipe, UNet>(name, dir, "unet", (recipe) => new UNet(recipe.net, new Rng(0)));
   return { ...r, schedule: makeSchedule(r.recipe.schedule.kind, r.recipe.schedule.T) };
+}
+
+/**
+ * Load a super-resolution stage (diffusion or regression) by recipe name or from a folder.
+ * `schedule` is set for a diffusion stage. The caller disposes `net`.
+ *
+ * @example const { net: sr, schedule } = loadSrModel("fmnist-sr");
+ * @see notebooks/04_super_resolution.ipynb
+ */
+export function loadSrModel(name: string, dir = checkpointPath(name)): { net: UNet; schedule?: Schedule; recipe: SrRecipe; meta: CheckpointMeta } {
+  const r = loadImageModel<SrRecipe, UNet>(name, dir, "sr", (recipe) => new UNet(recipe.net, new Rng(0)));
+  return { ...r, schedule: r.recipe.schedule ? makeSchedule(r.recipe.schedule.kind, r.recipe.schedule.T) : undefined };
 }
 
 /**

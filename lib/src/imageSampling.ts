@@ -28,10 +28,11 @@ import { classifierFreeGuidance, classifierGuidance, labelLogProb } from "./guid
 import { ProgressBar, ProgressMode } from "./progress";
 
 /**
- * What a batch with target labels `labels` is sampled with.
+ * What a batch with target labels `labels` is sampled with; `rows` says which rows of the whole
+ * run the batch holds (for per-sample conditioning such as a super-resolution input).
  * @see notebooks/02_classifier_guidance.ipynb
  */
-export type GuidedSampler = (labels: Int32Array) => { model: EpsModel; modifier?: EpsModifier };
+export type GuidedSampler = (labels: Int32Array, rows: { start: number; end: number }) => { model: EpsModel; modifier?: EpsModifier };
 
 /**
  * Classifier-free guidance on a class-conditional U-Net trained with label dropout:
@@ -112,8 +113,9 @@ export function sampleImages(opts: SampleImagesOptions): tf.Tensor4D {
   const parts: tf.Tensor[] = [];
   try {
     for (let b = 0; b < numBatches; b++) {
-      const y = labels.subarray(b * batchSize, Math.min(labels.length, (b + 1) * batchSize));
-      const { model, modifier } = sampler(y);
+      const rows = { start: b * batchSize, end: Math.min(labels.length, (b + 1) * batchSize) };
+      const y = labels.subarray(rows.start, rows.end);
+      const { model, modifier } = sampler(y, rows);
       parts.push(
         sample({
           model,

@@ -27,7 +27,7 @@ import { dsmLoss } from "./losses";
 import { Labelled2D, ringGaussians } from "./data/toy2d";
 import { TrainResult, batchIterator, cosineDecay, gatherRows, train } from "./train";
 import { ProgressMode } from "./progress";
-import { CheckpointMeta, checkpointPath, loadCheckpoint, saveCheckpoint, trainingMeta } from "./checkpoint";
+import { CheckpointMeta, checkpointPath, loadNetCheckpoint, saveCheckpoint, trainingMeta } from "./checkpoint";
 
 /**
  * A diffusion-denoiser training recipe (ε-prediction MLP on 2-D toy data).
@@ -205,19 +205,10 @@ export function saveDenoiser(trained: TrainedDenoiser, dir = checkpointPath(trai
  * @see notebooks/01_score_matching.ipynb
  */
 export function loadDenoiser(name: string, dir = checkpointPath(name)): { net: MlpDenoiser; schedule: Schedule; recipe: DenoiserRecipe; meta: CheckpointMeta } {
-  const { tensors, meta } = loadCheckpoint(dir);
-  try {
-    const recipe = (meta.config as DenoiserRecipe | undefined) ?? getRecipe(name);
-    if (!recipe.net || !recipe.schedule) throw new Error(`checkpoint at ${dir} has no recipe config in its manifest`);
-    const net = new MlpDenoiser(recipe.net, new Rng(0));
-    try {
-      net.setWeights(tensors);
-    } catch (e) {
-      net.dispose();
-      throw new Error(`checkpoint at ${dir} does not fit its recipe: ${(e as Error).message}. Rebuild it with: npm run train -- ${recipe.name}`);
-    }
-    return { net, schedule: makeSchedule(recipe.schedule.kind, recipe.schedule.T), recipe, meta };
-  } finally {
-    tf.dispose(tensors);
-  }
+  const build = (recipe: DenoiserRecipe) => {
+    if (!recipe.schedule) throw new Error(`checkpoint at ${dir} has no recipe config in its manifest`);
+    return new MlpDenoiser(recipe.net, new Rng(0));
+  };
+  const r = loadNetCheckpoint<DenoiserRecipe, MlpDenoiser>(dir, [], () => getRecipe(name), build);
+  return { ...r, schedule: makeSchedule(r.recipe.schedule.kind, r.recipe.schedule.T) };
 }

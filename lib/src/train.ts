@@ -195,3 +195,26 @@ export function train<Batch>(opts: TrainOptions<Batch>): TrainResult {
   }
   return { history, seconds: (performance.now() - t0) / 1000, finalLoss: lastLoss };
 }
+
+/**
+ * Options of {@link trainRecipeLoop}: {@link train}'s, with the learning rate given as a peak and
+ * a warm-up length instead of a function.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface RecipeLoopOptions<Batch> extends Omit<TrainOptions<Batch>, "learningRate" | "optimizer"> {
+  /** Peak learning rate of Adam. */
+  learningRate: number;
+  /** Linear warm-up steps before the cosine decay (capped at steps − 1). */
+  warmup: number;
+}
+
+/**
+ * The training loop every recipe uses: Adam with a linear warm-up to `learningRate`, then cosine
+ * decay to 0 ({@link warmupCosine}), logging every 50 steps unless told otherwise.
+ * @example trainRecipeLoop({ variables: net.variables, lossFn, batches, steps: 1800, learningRate: 2e-3, warmup: 100, rng, label: "fmnist-unet" })
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function trainRecipeLoop<Batch>(opts: RecipeLoopOptions<Batch>): TrainResult {
+  const { learningRate, warmup, ...rest } = opts;
+  return train({ ...rest, learningRate: warmupCosine(learningRate, opts.steps, Math.min(warmup, opts.steps - 1)), logEvery: opts.logEvery ?? 50 });
+}

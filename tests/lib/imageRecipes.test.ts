@@ -22,6 +22,7 @@ import {
   trainImageRecipe,
 } from "../../lib/src/imageRecipes";
 import { tinyImageDataset } from "./imageFixtures";
+import { SrRecipe } from "../../lib/src/superres/train";
 
 beforeAll(async () => {
   await initBackend();
@@ -84,8 +85,8 @@ function withTempDir(fn: (dir: string) => void): void {
 }
 
 describe("IMAGE_RECIPES / getImageRecipe", () => {
-  test("the four course recipes: names, kinds, nets, schedules, label dropout", () => {
-    expect(Object.keys(IMAGE_RECIPES)).toEqual(["fmnist-unet", "fmnist-unet-drop20", "fmnist-clf-noisy", "fmnist-clf-clean"]);
+  test("the course recipes: names, kinds, nets, schedules, label dropout", () => {
+    expect(Object.keys(IMAGE_RECIPES)).toEqual(["fmnist-unet", "fmnist-unet-drop20", "fmnist8-unet", "fmnist-sr", "fmnist-sr4", "fmnist-sr4-regression", "fmnist-clf-noisy", "captions-eval", "fmnist-clf-clean"]);
     for (const [name, r] of Object.entries(IMAGE_RECIPES)) expect(r.name).toBe(name);
     const unet = getImageRecipe("fmnist-unet") as UNetRecipe;
     const drop20 = getImageRecipe("fmnist-unet-drop20") as UNetRecipe;
@@ -107,8 +108,27 @@ describe("IMAGE_RECIPES / getImageRecipe", () => {
     for (const r of Object.values(IMAGE_RECIPES)) expect(r.train.warmup).toBeLessThan(r.train.steps);
   });
 
+  test("notebook 04's recipes: an 8×8 base and an SR3 stage with conditioning augmentation (the cascade); SR3 4×4 → 16×16 and its regression twin", () => {
+    const base = getImageRecipe("fmnist8-unet") as UNetRecipe;
+    const sr = getImageRecipe("fmnist-sr") as SrRecipe;
+    const sr4 = getImageRecipe("fmnist-sr4") as SrRecipe;
+    const reg4 = getImageRecipe("fmnist-sr4-regression") as SrRecipe;
+    expect(base.net.imageSize * (base.data.downsample ?? 1)).toBe(16);
+    expect(base.train.condDropout).toBeGreaterThan(0);
+    expect([sr.kind, sr.objective, sr4.objective, reg4.kind, reg4.objective]).toEqual(["sr", "eps", "eps", "sr", "regression"]);
+    expect(sr.net).toMatchObject({ imageSize: 16, condChannels: 1, augConditioned: true, numClasses: 10 });
+    expect(sr.aug!.maxLevel).toBeGreaterThan(0);
+    expect(sr.schedule).toEqual(IMAGE_SCHEDULE);
+    expect(sr.factor * base.net.imageSize).toBe(sr.net.imageSize);
+    // "the same network": the regression baseline differs from its diffusion twin only in the objective
+    expect(reg4.net).toEqual(sr4.net);
+    expect([sr4.factor, reg4.factor]).toEqual([4, 4]);
+    expect(reg4.aug).toBeUndefined();
+    expect(reg4.schedule).toBeUndefined();
+  });
+
   test("unknown names throw one line listing the known ones (Object.prototype names too)", () => {
-    expect(() => getImageRecipe("nope")).toThrow('unknown image recipe "nope"; known: fmnist-unet, fmnist-unet-drop20, fmnist-clf-noisy, fmnist-clf-clean');
+    expect(() => getImageRecipe("nope")).toThrow('unknown image recipe "nope"; known: fmnist-unet, fmnist-unet-drop20, fmnist8-unet, fmnist-sr, fmnist-sr4, fmnist-sr4-regression, fmnist-clf-noisy, captions-eval, fmnist-clf-clean');
     expect(() => getImageRecipe("toString")).toThrow(/unknown image recipe "toString"/);
     expect(() => getImageRecipe("__proto__")).toThrow(/unknown image recipe/);
   });

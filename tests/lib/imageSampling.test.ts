@@ -92,7 +92,7 @@ describe("cfgSampler", () => {
 describe("classifierGuidedSampler", () => {
   test("s = 0 is the conditional model (base cond) or the unconditional one (base uncond)", () => {
     const sampler = classifierGuidedSampler(net, clf, 0, schedule);
-    expect(sampler(labels).modifier).toBeUndefined();
+    expect(sampler(labels, { start: 0, end: labels.length }).modifier).toBeUndefined();
     expect(maxAbsDiff(images(sampler, 7), reference(epsModel(net, labels), 7))).toBeLessThan(1e-5);
     const uncond = classifierGuidedSampler(net, clf, 0, schedule, "uncond");
     expect(maxAbsDiff(images(uncond, 7), reference(epsModel(net), 7))).toBeLessThan(1e-5);
@@ -143,9 +143,9 @@ describe("sampleImages", () => {
   test("batches: the sampler sees the labels in order, split by batchSize; the images are concatenated", () => {
     const seen: number[][] = [];
     const inner = cfgSampler(net, 1);
-    const recording: GuidedSampler = (y) => {
+    const recording: GuidedSampler = (y, rows) => {
       seen.push(Array.from(y));
-      return inner(y);
+      return inner(y, rows);
     };
     const batched = images(recording, 11, { batchSize: 2 });
     expect(seen).toEqual([[0, 1], [2, 2], [1]]);

@@ -98,6 +98,10 @@ export function failureMessage(f: CallFailure, want: Expectation, label: string,
   const shape = formatShape(want.shape);
   switch (f.kind) {
     case "kind": {
+      if (want.kind === "number") {
+        const hint = f.got === "tensor" ? " — read the value out of the tensor (e.g. dataSync()[0]) and dispose the tensor" : "";
+        return `${label}: expected a JS number, got ${gotDescription}${hint}`;
+      }
       const hint = f.got === "number" ? " — return a tf.Tensor (e.g. from tf.mean), not a number: don't call dataSync()/arraySync() on the result"
         : f.got === "array" ? " — return a tf.Tensor, not an array: keep using tf ops (or wrap with tf.tensor())" : "";
       return `${label}: expected a tf.Tensor of shape ${shape}, got ${gotDescription}${hint}`;
@@ -109,6 +113,7 @@ export function failureMessage(f: CallFailure, want: Expectation, label: string,
     case "nonfinite": {
       const at = multiIndex(f.index, want.shape);
       const w = want.values ? `, expected ${formatNumber(want.values[f.index])}` : "";
+      if (want.kind === "number") return `${label}: got ${f.value}${w} (${want.values && !Number.isFinite(want.values[0]) ? "only the expected infinity is allowed" : "no NaN or Infinity allowed here"}: check divisions, sqrt and log)`;
       return `${label}: entry ${at || "(the scalar)"} is ${f.value}${w} (no NaN or Infinity allowed: check divisions, sqrt and log)`;
     }
     case "value": {

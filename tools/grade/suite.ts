@@ -29,9 +29,13 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Rng } from "@course/lib";
 
-/** What one call must return: a tensor of this shape, and (optionally) these values and properties. */
+/**
+ * What one call must return: a tensor of this shape, or (kind "number") a JS number with shape [],
+ * and (optionally) these values and properties. A number expectation of ±Infinity is met only by
+ * that same infinity.
+ */
 export interface Expectation {
-  kind: "tensor";
+  kind: "tensor" | "number";
   shape: number[];
   /** Reference values, row-major; absent for property-only expectations. */
   values?: ArrayLike<number>;
@@ -146,6 +150,7 @@ export function valueKind(v: unknown, tf: typeof tfTypes): ValueKind {
 /** Check one returned value (decoded in the trusted process) against its expectation. */
 export function checkValue(got: unknown, want: Expectation, tf: typeof tfTypes): CallCheck {
   const kind = valueKind(got, tf);
+  if (want.kind === "number") return checkNumber(got, kind, want);
   if (kind !== "tensor") return { ok: false, failure: { kind: "kind", got: kind } };
   const t = got as tfTypes.Tensor;
   const shape = t.shape.slice();
@@ -169,6 +174,23 @@ export function checkValue(got: unknown, want: Expectation, tf: typeof tfTypes):
     }
   }
   return { ok: true, values, shape };
+}
+
+/** Check a returned JS number (shape []) against a number expectation. */
+function checkNumber(got: unknown, kind: ValueKind, want: Expectation): CallCheck {
+  if (kind !== "number") return { ok: false, failure: { kind: "kind", got: kind } };
+  const x = got as number;
+  const w = want.values?.[0];
+  const infinite = w !== undefined && !Number.isFinite(w) && !Number.isNaN(w);
+  if (!Number.isFinite(x) && !(infinite && x === w)) return { ok: false, failure: { kind: "nonfinite", index: 0, value: x } };
+  const values = Float64Array.of(x);
+  const reason = want.property?.(values, []) ?? null;
+  if (reason !== null) return { ok: false, failure: { kind: "property", reason } };
+  if (w !== undefined) {
+    const tol = infinite ? 0 : (want.atol ?? 1e-4) + (want.rtol ?? 1e-4) * Math.abs(w);
+    if (!(infinite ? x === w : Math.abs(x - w) <= tol)) return { ok: false, failure: { kind: "value", index: 0, got: x, want: w, tol } };
+  }
+  return { ok: true, values, shape: [] };
 }
 
 /** Sum of a suite's points for one exercise. */

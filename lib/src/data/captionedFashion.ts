@@ -31,7 +31,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
 import { Tokenizer, buildVocabulary, normalise, SPECIAL_TOKENS } from "../text/tokenizer";
 import {
-  DATASETS_ENV, FASHION_MNIST_CLASSES, FashionMnistSplit, datasetsDir, fashionMnistDir, loadFashionMnist,
+  DATASETS_ENV, FASHION_MNIST_CLASSES, FashionMnistSplit, ImageDataset, datasetsDir, fashionMnistDir, loadFashionMnist,
   readFashionMnistManifest, sha256Hex,
 } from "./fashionMnist";
 
@@ -396,6 +396,26 @@ export function captionedBatch(ds: CaptionedDataset, idx: Int32Array): tf.Tensor
     out.set(ds.images.subarray(i * px, (i + 1) * px), b * px);
   }
   return tf.tensor4d(out, [idx.length, ds.height, ds.width, ds.channels]); // [B, 16, 16, 3]
+}
+
+/**
+ * The captioned images as a labelled image set whose label is the (item, colour) pair,
+ * label = class·6 + colour (60 labels, named "red t-shirt", …): the training data of notebook 06's
+ * evaluation classifier, which judges whether a generated image shows what its caption asked for.
+ * @example const pairs = captionedPairDataset(loadCaptionedFashion("test")); // labels 0…59
+ * @see notebooks/06_glide_vs_dalle2_prior.ipynb
+ */
+export function captionedPairDataset(ds: CaptionedDataset): ImageDataset {
+  const K = COLOURS.length;
+  return {
+    images: ds.images,
+    labels: Int32Array.from(ds.labels, (y, i) => y * K + ds.colours[i]),
+    n: ds.n,
+    height: 16,
+    width: 16,
+    channels: 3,
+    classNames: CLASS_NOUNS.flatMap((c) => COLOURS.map((col) => `${col.name} ${c.name}`)),
+  };
 }
 
 /**

@@ -99,14 +99,14 @@ export interface FashionMnistManifest {
  * @see notebooks/02_classifier_guidance.ipynb
  */
 export interface ImageDataset {
-  /** [N, 16, 16, 1] row-major, in [−1, 1]. */
+  /** [N, 16, 16, C] row-major, in [−1, 1] (C = 1; 3 for captioned-fashion's colour images). */
   images: Float32Array;
   /** [N] class indices. */
   labels: Int32Array;
   n: number;
   height: 16;
   width: 16;
-  channels: 1;
+  channels: 1 | 3;
   classNames: string[];
 }
 

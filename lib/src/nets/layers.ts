@@ -83,10 +83,10 @@ export class ParamModule {
     if (ci !== co) this.addConv(`${name}.skip`, 1, ci, co, rng);
   }
 
-  /** The time-embedding MLP `time.0` [timeDim → E] → SiLU → `time.1` [E → E]. */
-  protected addTimeMlp(timeDim: number, embDim: number, rng: Rng): void {
-    this.addDense("time.0", timeDim, embDim, rng);
-    this.addDense("time.1", embDim, embDim, rng);
+  /** The time-embedding MLP `<prefix>.0` [timeDim → E] → SiLU → `<prefix>.1` [E → E] (prefix "time"). */
+  protected addTimeMlp(timeDim: number, embDim: number, rng: Rng, prefix = "time"): void {
+    this.addDense(`${prefix}.0`, timeDim, embDim, rng);
+    this.addDense(`${prefix}.1`, embDim, embDim, rng);
   }
 
   /** One dense `emb.proj` [E → Σ co] serving every conditioned block (call after adding them). */
@@ -130,10 +130,10 @@ export class ParamModule {
     for (const v of this.variables) v.dispose();
   }
 
-  /** emb = time.1(SiLU(time.0(sinusoid(t)))): [B] → [B, E]. Call inside tf.tidy. */
-  protected timeMlp(t: tf.Tensor1D, timeDim: number): tf.Tensor2D {
-    const h = denseSilu(timestepEmbedding(t, timeDim), this.p("time.0.w"), this.p("time.0.b")); // [B, E]
-    return dense(h, this.p("time.1.w"), this.p("time.1.b")); // [B, E]
+  /** emb = time.1(SiLU(time.0(sinusoid(t)))): [B] → [B, E] (or the MLP `prefix`). Call inside tf.tidy. */
+  protected timeMlp(t: tf.Tensor1D, timeDim: number, prefix = "time"): tf.Tensor2D {
+    const h = denseSilu(timestepEmbedding(t, timeDim), this.p(`${prefix}.0.w`), this.p(`${prefix}.0.b`)); // [B, E]
+    return dense(h, this.p(`${prefix}.1.w`), this.p(`${prefix}.1.b`)); // [B, E]
   }
 
   /**

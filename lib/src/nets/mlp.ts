@@ -47,6 +47,11 @@ export interface MlpConfig {
    * classifier's logits p(y | z_t, t) from the same time-embedded MLP (notebook 02's 2D classifier).
    */
   outDim?: number;
+  /**
+   * Width of a conditioning vector concatenated to the input (default 0 = none); the zero vector
+   * is the null context ∅. The unCLIP prior conditions on the caption's CLIP text embedding this way.
+   */
+  contextDim?: number;
 }
 
 /**
@@ -84,7 +89,9 @@ export class MlpDenoiser {
     const classDim = config.numClasses !== undefined ? config.classDim ?? 16 : undefined;
     this.config = { ...config, ...(classDim !== undefined ? { classDim } : {}) };
     this.named = {};
-    const inDim = config.dataDim + config.timeDim + (classDim ?? 0);
+    const contextDim = config.contextDim ?? 0;
+    if (!Number.isInteger(contextDim) || contextDim < 0) throw new Error("MlpDenoiser: contextDim must be a non-negative integer");
+    const inDim = config.dataDim + config.timeDim + (classDim ?? 0) + contextDim;
     const outDim = config.outDim ?? config.dataDim;
     if (!Number.isInteger(outDim) || outDim < 1) throw new Error("MlpDenoiser: outDim must be a positive integer");
     const widths = [inDim, ...Array<number>(config.depth).fill(config.hidden), outDim];
@@ -112,15 +119,20 @@ export class MlpDenoiser {
    * @param xt noisy samples [B, dataDim]
    * @param t timesteps [B]
    * @param cond class ids [B] int32 (id numClasses = ∅); omitted → ∅ for every row
+   * @param context conditioning vectors [B, contextDim] (contextDim > 0 only); omitted → zeros (∅)
    * @returns epsHat [B, dataDim] (or [B, outDim] when outDim is set)
    */
-  apply(xt: tf.Tensor2D, t: tf.Tensor1D, cond?: tf.Tensor1D): tf.Tensor2D {
+  apply(xt: tf.Tensor2D, t: tf.Tensor1D, cond?: tf.Tensor1D, context?: tf.Tensor2D): tf.Tensor2D {
     const { dataDim, depth, timeDim, numClasses } = this.config;
+    const contextDim = this.config.contextDim ?? 0;
     const B = xt.shape[0];
     if (xt.rank !== 2 || xt.shape[1] !== dataDim) throw new Error(`MlpDenoiser.apply: xt must be [B, ${dataDim}], got [${xt.shape}]`);
     if (t.rank !== 1 || t.shape[0] !== B) throw new Error(`MlpDenoiser.apply: t must be [${B}], got [${t.shape}]`);
     if (cond !== undefined && numClasses === undefined) throw new Error("MlpDenoiser.apply: cond given but the net has no numClasses");
     if (cond !== undefined && (cond.rank !== 1 || cond.shape[0] !== B)) throw new Error(`MlpDenoiser.apply: cond must be [${B}], got [${cond.shape}]`);
+    if (context !== undefined && (contextDim === 0 || context.rank !== 2 || context.shape[0] !== B || context.shape[1] !== contextDim)) {
+      throw new Error(contextDim === 0 ? "MlpDenoiser.apply: context given but the net has contextDim 0" : `MlpDenoiser.apply: context must be [${B}, ${contextDim}], got [${context.shape}]`);
+    }
     const w = this.named;
     return tf.tidy(() => {
       const parts: tf.Tensor2D[] = [xt, timestepEmbedding(t, timeDim)]; // [B, D], [B, timeDim]
@@ -129,6 +141,7 @@ export class MlpDenoiser {
         const oneHot = tf.oneHot(ids as tf.Tensor1D, numClasses + 1).toFloat() as tf.Tensor2D; // [B, K+1]
         parts.push(fastMatMul(oneHot, w.classTable as tf.Tensor2D)); // [B, classDim]
       }
+      if (contextDim > 0) parts.push(context ?? (tf.zeros([B, contextDim]) as tf.Tensor2D)); // [B, contextDim]
       let h = tf.concat(parts, 1) as tf.Tensor2D; // [B, inDim]
       for (let i = 0; i < depth; i++) {
         h = denseSilu(h, w[`layer${i}.w`] as tf.Tensor2D, w[`layer${i}.b`] as tf.Tensor1D); // [B, hidden]
