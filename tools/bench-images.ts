@@ -2,13 +2,14 @@
  * Image-model rows of `npm run bench` (issue 4): the 16×16 U-Net's training step at batch 128,
  * its forward pass at batch 256, and guided DDIM sampling of 64 images × 50 steps with
  * classifier-free guidance (one batched 2B pass per step) and with classifier guidance (U-Net
- * forward + the noise-conditional classifier's input gradient per step). Weights are freshly
- * initialised: timings do not depend on training.
+ * forward + the noise-conditional classifier's input gradient per step). Issue 5 adds SR3
+ * super-resolution 8×8 → 16×16 (64 images × 25 DDIM steps, reported per image). Weights are
+ * freshly initialised: timings do not depend on training.
  */
 import * as tf from "@tensorflow/tfjs";
 import {
   ConvClassifier, DEFAULT_NOISY_CLASSIFIER_CONFIG, DEFAULT_UNET_CONFIG, Rng, UNet, classifierFreeGuidance,
-  classifierGuidance, ddimStep, dsmLoss, epsModel, labelLogProb, makeSchedule, sample,
+  classifierGuidance, ddimStep, dsmLoss, epsModel, labelLogProb, makeSchedule, sample, superResolve,
 } from "@course/lib";
 
 type Timer = (f: () => void | Promise<void>, warm: number, reps: number) => Promise<number>;
@@ -19,6 +20,8 @@ export interface ImageBench {
   unetForwardB256: number;
   cfgSample64x50: number;
   classifierGuidedSample64x50: number;
+  /** SR3 8×8 → 16×16, 25 DDIM steps, per image (64 images in one batch). */
+  srPerImage25: number;
 }
 
 export async function imageBench(time: Timer, quick: boolean): Promise<ImageBench> {
@@ -56,9 +59,18 @@ export async function imageBench(time: Timer, quick: boolean): Promise<ImageBenc
   const guided = classifierGuidance({ logProb: labelLogProb((x, t) => clf.apply(x as tf.Tensor4D, t), labels), guidanceScale: 3, schedule });
   const classifierGuidedSample64x50 = await time(draw(epsModel(net, labels), guided), 0, 1);
 
-  tf.dispose([xt, eps, tt, cond, x256]);
+  const srNet = new UNet({ ...DEFAULT_UNET_CONFIG, condChannels: 1, augConditioned: true }, rng.fork("sr"));
+  const low = rng.randn([64, 8, 8, 1]) as tf.Tensor4D; // [64, 8, 8, 1]
+  const srAll = await time(() => {
+    const y = superResolve({ net: srNet, low, labels, level: 0.2, schedule, rng: new Rng(2), numSteps: 25 });
+    y.dataSync();
+    y.dispose();
+  }, 0, 1);
+
+  tf.dispose([xt, eps, tt, cond, x256, low]);
   opt.dispose();
   net.dispose();
   clf.dispose();
-  return { unetStepB128, unetForwardB256, cfgSample64x50, classifierGuidedSample64x50 };
+  srNet.dispose();
+  return { unetStepB128, unetForwardB256, cfgSample64x50, classifierGuidedSample64x50, srPerImage25: srAll / 64 };
 }

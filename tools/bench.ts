@@ -21,6 +21,7 @@ import * as os from "os";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { imageBench } from "./bench-images";
+import { text2ImgBench } from "./bench-text2img";
 import { initBackend, Rng, DEFAULT_MLP_CONFIG, MlpDenoiser, epsModel, timestepEmbedding, dsmLoss, ddimStep, sample, makeSchedule, trainRecipe } from "@course/lib";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -204,8 +205,10 @@ async function main(argv: string[]): Promise<number> {
   const loop = trainLoopMsPerStep(args.quick);
   log("DDIM 2000 × 100 …");
   const ddim = await ddimMs(args.quick);
-  log("U-Net 16x16: train step b128, forward b256, guided sampling 64 x 50 …");
+  log("U-Net 16x16: train step b128, forward b256, guided sampling 64 x 50, SR3 64 x 25 …");
   const img = await imageBench(timeMs, args.quick);
+  log("CLIP train step b256; GLIDE (CFG, CLIP guidance) and unCLIP sampling, 64 images …");
+  const t2i = await text2ImgBench(timeMs, args.quick);
   let nbs: NotebookTiming[] = [{ name: "notebooks", ms: null, note: "skipped (--no-notebook)" }];
   if (args.notebook) {
     log("notebooks, one at a time …");
@@ -228,6 +231,11 @@ async function main(argv: string[]): Promise<number> {
     ["U-Net forward, batch 256", fmt(img.unetForwardB256), ""],
     ["CFG sampling, 64 images x 50 DDIM steps", fmt(img.cfgSample64x50), "one batched 2B U-Net pass per step, s = 3"],
     ["classifier-guided sampling, 64 x 50", fmt(img.classifierGuidedSample64x50), "U-Net + classifier input gradient per step, s = 3"],
+    ["SR3 super-resolution 8x8 -> 16x16, per image", fmt(img.srPerImage25), "25 DDIM steps, 64 images per batch, conditioning augmentation a = 0.2"],
+    ["CLIP train step, batch 256", fmt(t2i.clipStepB256), "conv image tower + 2-layer text transformer, InfoNCE, Adam"],
+    ["GLIDE + classifier-free guidance, per image", fmt(t2i.glideCfgPerImage), "RGB 16x16, 20 DDIM steps, 64 images, one batched 2B pass per step"],
+    ["GLIDE + CLIP guidance, per image", fmt(t2i.glideClipPerImage), "20 steps, U-Net + noised-CLIP input gradient per step"],
+    ["unCLIP (prior + decoder), per image", fmt(t2i.unclipPerImage), "prior 50 steps (MLP) + decoder 20 steps with CFG"],
     ...nbs.map((n): [string, string, string] => [`${n.name.replace(/\.ipynb$/, "")} execution`, fmt(n.ms), n.note]),
     ...(grading && gradingModule
       ? gradingModule.gradingBenchRows(grading)
@@ -245,6 +253,7 @@ async function main(argv: string[]): Promise<number> {
     trainLoopMsPerStep: loop,
     ddim2000x100Ms: ddim,
     images: img,
+    text2img: t2i,
     notebooks: nbs,
     grading: grading && { singleS: grading.singleS, batchS: grading.batchS, batchSize: grading.batchSize, jobs: grading.jobs, singleScore: grading.singleScore, batchResults: grading.batchResults },
     quick: args.quick,

@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { CheckpointMeta, IMAGE_RECIPES, RECIPES, checkpointsDir } from "@course/lib";
+import { CLIP_RECIPES, CheckpointMeta, IMAGE_RECIPES, RECIPES, TEXT2IMG_RECIPES, checkpointsDir } from "@course/lib";
 
 /** One checkpoint's row, read from its manifest. */
 interface Row {
@@ -28,7 +28,7 @@ function readRows(dir: string): Row[] {
 }
 
 function describe(name: string): string {
-  const r = RECIPES[name] ?? IMAGE_RECIPES[name];
+  const r = RECIPES[name] ?? IMAGE_RECIPES[name] ?? CLIP_RECIPES[name] ?? TEXT2IMG_RECIPES[name];
   return (r ? r.description : "(no recipe of this name)").replace(/\|/g, "\\|"); // a | would end the table cell
 }
 

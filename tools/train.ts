@@ -25,6 +25,15 @@ import {
   classifierTestAccuracy,
   loadFashionMnist,
   CheckpointMeta,
+  CLIP_RECIPES,
+  trainClipRecipe,
+  saveClip,
+  zeroShotScore,
+  loadCaptionedFashion,
+  TEXT2IMG_RECIPES,
+  loadRecipeData,
+  trainText2ImgRecipe,
+  saveText2Img,
 } from "@course/lib";
 
 /** Parsed command line. */
@@ -84,7 +93,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
 }
 
 function recipeList(): string {
-  return [...Object.values(RECIPES), ...Object.values(IMAGE_RECIPES)].map((r) => `  ${r.name.padEnd(20)} ${r.description}`).join("\n");
+  return [...Object.values(RECIPES), ...Object.values(IMAGE_RECIPES), ...Object.values(CLIP_RECIPES), ...Object.values(TEXT2IMG_RECIPES)].map((r) => `  ${r.name.padEnd(20)} ${r.description}`).join("\n");
 }
 
 /** Train, evaluate and save one recipe; returns the summary line's numbers. */
@@ -96,13 +105,37 @@ function trainAndSave(args: TrainArgs & { recipe: string }, out: string, command
     trained.net.dispose();
     return { steps: trained.meta.steps!, seed: trained.meta.seed!, ...trained.result, extra: "" };
   }
+  if (args.recipe in TEXT2IMG_RECIPES) {
+    const trained = trainText2ImgRecipe(args.recipe, common);
+    try {
+      saveText2Img(trained, out, { command });
+      return { steps: trained.meta.steps!, seed: trained.meta.seed!, ...trained.result, extra: "" };
+    } finally {
+      trained.net.dispose();
+    }
+  }
+  if (args.recipe in CLIP_RECIPES) {
+    const trained = trainClipRecipe(args.recipe, common);
+    try {
+      // Zero-shot class accuracy on 2,000 held-out images goes into the manifest (noised CLIP: at several t).
+      const test = loadCaptionedFashion("test", { limit: 2000 });
+      const ts = trained.net.timeConditional ? [0, 250, 500, 750, 900] : [undefined];
+      const acc = ts.map((t) => zeroShotScore(trained.net, test, "class", { t, schedule: trained.schedule, seed: 1 }));
+      const testAccuracy = trained.net.timeConditional ? Object.fromEntries(ts.map((t, i) => [`t=${t}`, acc[i]])) : acc[0];
+      saveClip(trained, out, { command, testAccuracy });
+      const line = `, zero-shot class accuracy ${ts.map((t, i) => `${t === undefined ? "" : `t=${t}: `}${(100 * acc[i]).toFixed(1)}%`).join(" ")}`;
+      return { steps: trained.meta.steps!, seed: trained.meta.seed!, ...trained.result, extra: line };
+    } finally {
+      trained.net.dispose();
+    }
+  }
   const trained = trainImageRecipe(args.recipe, common);
   try {
     const extra: CheckpointMeta = { command };
     let line = "";
     if (trained.net instanceof ConvClassifier) {
       // Held-out accuracy goes into the manifest next to the loss (noisy: at several t).
-      const test = loadFashionMnist("test");
+      const test = loadRecipeData(trained.recipe, "test");
       const ts = trained.net.timeConditional ? [0, 250, 500, 750, 900] : undefined;
       const acc = classifierTestAccuracy(trained.net, test, { ts, schedule: trained.schedule });
       extra.testAccuracy = ts ? Object.fromEntries(ts.map((t, i) => [`t=${t}`, acc[i]])) : acc[0];
@@ -120,8 +153,8 @@ export async function main(argv: string[]): Promise<number> {
   let args: TrainArgs;
   try {
     args = parseTrainArgs(argv);
-    if (args.recipe !== undefined && !(args.recipe in RECIPES) && !(args.recipe in IMAGE_RECIPES)) {
-      throw new UsageError(`unknown recipe "${args.recipe}"; known recipes: ${[...Object.keys(RECIPES), ...Object.keys(IMAGE_RECIPES)].join(", ")}`);
+    if (args.recipe !== undefined && !(args.recipe in RECIPES) && !(args.recipe in IMAGE_RECIPES) && !(args.recipe in CLIP_RECIPES) && !(args.recipe in TEXT2IMG_RECIPES)) {
+      throw new UsageError(`unknown recipe "${args.recipe}"; known recipes: ${[...Object.keys(RECIPES), ...Object.keys(IMAGE_RECIPES), ...Object.keys(CLIP_RECIPES), ...Object.keys(TEXT2IMG_RECIPES)].join(", ")}`);
     }
   } catch (e) {
     process.stderr.write(`train: ${(e as Error).message}\nRun "npm run train -- --help" for usage.\n`);
