@@ -7,7 +7,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/src/backend";
 import {
-  DATASETS_ENV, FASHION_MNIST_CLASSES, ImageDataset, datasetsDir, fashionMnistBatch, fashionMnistDir,
+  DATASETS_ENV, FASHION_MNIST_CLASSES, ImageDataset, datasetsDir, fashionMnistBatch, fashionMnistDir, subsetImageDataset,
   loadFashionMnist, readFashionMnistManifest, sha256Hex,
 } from "../../lib/src/data/fashionMnist";
 
@@ -249,5 +249,16 @@ describe("fashionMnistBatch", () => {
   test("refuses out-of-range indices", () => {
     expect(() => fashionMnistBatch(train, Int32Array.from([0, 30000]))).toThrow(/index 30000 at position 1 is outside 0…29999/);
     expect(() => fashionMnistBatch(train, Int32Array.from([-1]))).toThrow(/outside/);
+  });
+});
+
+describe("subsetImageDataset", () => {
+  test("copies the chosen images and labels, in order, and rejects bad indices", () => {
+    const ds = { images: Float32Array.from({ length: 3 * 4 }, (_, i) => i), labels: Int32Array.from([7, 8, 9]), n: 3, height: 2, width: 2, channels: 1, classNames: [] } as unknown as ImageDataset;
+    const sub = subsetImageDataset(ds, Int32Array.from([2, 0]));
+    expect(sub.n).toBe(2);
+    expect(Array.from(sub.labels)).toEqual([9, 7]);
+    expect(Array.from(sub.images)).toEqual([8, 9, 10, 11, 0, 1, 2, 3]);
+    expect(() => subsetImageDataset(ds, Int32Array.from([3]))).toThrow(/outside 0…2/);
   });
 });

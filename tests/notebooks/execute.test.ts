@@ -6,6 +6,11 @@
  *    "not implemented: <id>" stub error (no knock-on failures: cells that use a student's
  *    function must not define names that later cells need), and every exercise shows up.
  * Executed copies go to a temp dir; the committed notebooks are never written.
+ *
+ * With COURSE_REUSE_EXECUTED=1 (set by .ci/run, which runs `npm start` on the same checkout just
+ * before the tests), the instructor check reads the run `npm start` recorded in
+ * build/executed/instructor (summary.json, report.json) instead of executing the notebook again,
+ * provided that copy is fresh (every cell's source matches the notebook). Elsewhere it executes.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -13,6 +18,8 @@ import * as path from "path";
 import { exerciseCells, readNotebook } from "../../tools/notebook";
 import { defaultRunOptions, NOTEBOOK_PATTERN, NotebookRun, runNotebook, RunOptions } from "../../tools/run";
 import { CLAIMS } from "./claims";
+import { Diagnostics } from "../../tools/render/html";
+import { copyStatus, loadNotebook } from "../../tools/render/load";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const NOTEBOOKS = path.join(ROOT, "notebooks");
@@ -29,7 +36,23 @@ function budgetOf(file: string): number {
   return typeof course?.budget_s === "number" ? course.budget_s : 600;
 }
 
-function describeFailures(run: NotebookRun): string {
+/** The instructor run `npm start` recorded for this notebook, when reuse is on and the copy is fresh. */
+function recordedRun(file: string): Pick<NotebookRun, "status" | "cells" | "executed" | "seconds" | "report" | "failures"> | undefined {
+  if (process.env.COURSE_REUSE_EXECUTED !== "1") return undefined;
+  const dir = path.join(ROOT, "build", "executed", "instructor");
+  const stem = path.basename(file, ".ipynb");
+  try {
+    if (copyStatus(loadNotebook(file, new Diagnostics(() => undefined)), path.join(dir, path.basename(file))) !== "fresh") return undefined;
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, "summary.json"), "utf8"))[stem];
+    const report = JSON.parse(fs.readFileSync(path.join(dir, "report.json"), "utf8"))[stem];
+    if (!summary || summary.mode !== "instructor" || !Array.isArray(report)) return undefined;
+    return { status: summary.status, cells: summary.cells, executed: summary.executed, seconds: summary.seconds, failures: summary.failures ?? [], report };
+  } catch {
+    return undefined;
+  }
+}
+
+function describeFailures(run: Pick<NotebookRun, "failures">): string {
   return run.failures.map((f) => `cell ${f.cell}: ${f.message.split("\n").slice(0, 3).join(" | ")}`).join("\n");
 }
 
@@ -42,7 +65,7 @@ describe.each(notebooks)("%s", (name) => {
   const budget = budgetOf(file);
 
   test(`instructor mode passes within its budget`, async () => {
-    const run = await runNotebook(file, options("instructor"));
+    const run = recordedRun(file) ?? (await runNotebook(file, options("instructor")));
     if (run.status !== "ok") throw new Error(`${name} (instructor): ${run.status}\n${describeFailures(run)}`);
     expect(run.executed).toBe(run.cells);
     expect(run.seconds).toBeLessThanOrEqual(budget);
@@ -53,13 +76,14 @@ describe.each(notebooks)("%s", (name) => {
     expect(why).toBe("");
   }, (budget + 60) * 1000);
 
+  // Student mode checks failures, not speed: it runs beside other suites, so it gets twice the budget.
   test(`student mode fails only with "not implemented:", once per exercise at least`, async () => {
-    const run = await runNotebook(file, options("student"));
+    const run = await runNotebook(file, { ...options("student"), budgetS: 2 * budget });
     expect(["ok", "failed"]).toContain(run.status); // no timeout, budget or kernel error
     const stray = run.failures.filter((f) => f.causedBy !== undefined || !f.message.includes("not implemented:"));
     if (stray.length > 0) throw new Error(`${name} (student): failures that are not stubs:\n${describeFailures({ ...run, failures: stray })}`);
     for (const ex of exerciseCells(readNotebook(file))) {
       expect(run.failures.some((f) => f.message.includes(`not implemented: ${ex.id}`))).toBe(true);
     }
-  }, (budget + 60) * 1000);
+  }, (2 * budget + 60) * 1000);
 });

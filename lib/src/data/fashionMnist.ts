@@ -242,3 +242,19 @@ export function fashionMnistBatch(ds: ImageDataset, idx: Int32Array): tf.Tensor4
   }
   return tf.tensor4d(out, [idx.length, ds.height, ds.width, ds.channels]); // [B, 16, 16, 1]
 }
+
+/**
+ * The images at `idx` (and their labels) as a new image set, e.g. the real images of the
+ * captions a notebook asks for, as the reference set of an evaluator.
+ * @example subsetImageDataset(ds, Int32Array.from([0, 5, 9])).n // 3
+ * @see notebooks/06_glide_vs_dalle2_prior.ipynb
+ */
+export function subsetImageDataset(ds: ImageDataset, idx: Int32Array): ImageDataset {
+  const px = ds.height * ds.width * ds.channels;
+  const images = new Float32Array(idx.length * px);
+  idx.forEach((i, r) => {
+    if (!Number.isInteger(i) || i < 0 || i >= ds.n) throw new Error(`subsetImageDataset: index ${i} at position ${r} is outside 0…${ds.n - 1}`);
+    images.set(ds.images.subarray(i * px, (i + 1) * px), r * px);
+  });
+  return { ...ds, images, labels: Int32Array.from(idx, (i) => ds.labels[i]), n: idx.length };
+}
