@@ -63,6 +63,14 @@ const tmp = () => {
 };
 afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 const json = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T;
+/** summary.json of a CLI run; if the run wrote none, say how the CLI ended and what it printed. */
+function summaryOf(r: CliResult, file: string): Summary {
+  if (!fs.existsSync(file)) {
+    const tail = (s: string) => (s ?? "").split("\n").slice(-25).join("\n");
+    throw new Error(`the CLI wrote no ${file} (exit code ${r.code}; null: killed by the 90 s spawn timeout)\nstdout:\n${tail(r.stdout)}\nstderr:\n${tail(r.stderr)}`);
+  }
+  return json<Summary>(file);
+}
 const text = (nb: Notebook, cell: number) => JSON.stringify(nb.cells[cell - 1].outputs);
 
 interface Summary {
@@ -147,7 +155,7 @@ describe("instructor mode", () => {
   });
 
   test("summary.json and report.json", () => {
-    const summary = json<Summary>(path.join(out, "instructor", "summary.json"));
+    const summary = summaryOf(r, path.join(out, "instructor", "summary.json"));
     expect(summary["01_good"]).toMatchObject({ status: "ok", cells: 7, executed: 7, failures: [] });
     expect(summary["02_fails"]).toMatchObject({ status: "failed", cells: 4, executed: 2, failures: [{ cell: 3, executionCount: 2, message: "Error: boom from cell 3" }] });
     expect(json(path.join(out, "instructor", "report.json"))).toEqual({
@@ -164,7 +172,7 @@ describe("student mode: keeps going, records every failure; timeouts stop and ki
   let summary: Summary;
   beforeAll(() => {
     r = cli([NB("01_good.ipynb"), NB("02_fails.ipynb"), NB("03_loop.ipynb"), "--mode", "student", "--cell-timeout", "3", "--out", out], marker);
-    summary = json<Summary>(path.join(out, "student", "summary.json"));
+    summary = summaryOf(r, path.join(out, "student", "summary.json"));
   });
 
   test("exit 1, no stack frames, every failure printed", () => {

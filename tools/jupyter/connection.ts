@@ -41,18 +41,55 @@ export interface ConnectionFile {
   dir: string;
 }
 
-/** Ask the OS for `n` distinct free TCP ports on `ip` (held open together so none repeats). */
+/**
+ * The OS's ephemeral port range: where it picks the source port of an outgoing connection and the
+ * port of a `listen(0)`. Linux publishes it in /proc; elsewhere the IANA range (macOS, Windows).
+ */
+export function ephemeralPortRange(file = "/proc/sys/net/ipv4/ip_local_port_range"): [number, number] {
+  try {
+    const [lo, hi] = fs.readFileSync(file, "utf8").trim().split(/\s+/).map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi) && lo > 1024 && lo <= hi) return [lo, hi];
+  } catch {
+    // not Linux
+  }
+  return [49152, 65535];
+}
+
+/** Lowest port {@link freePorts} picks from (below it sit well-known services: 8888, 5432, ...). */
+const LOWEST_PORT = 10000;
+
+/** Listen on `port` (0: any) and resolve with the server, or with null if the port is taken. */
+function tryListen(port: number, ip: string): Promise<net.Server | null> {
+  const server = net.createServer();
+  return new Promise((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) => (e.code === "EADDRINUSE" || e.code === "EACCES" ? resolve(null) : reject(e)));
+    server.listen(port, ip, () => resolve(server));
+  });
+}
+
+/**
+ * `n` distinct free TCP ports on `ip`, held open together so none repeats, then released for the
+ * kernel to bind. They are drawn at random from *below* the ephemeral range, not from `listen(0)`:
+ * the frontend connects before the kernel has bound its ports (tslab takes ~2 s to start), and
+ * ZeroMQ keeps retrying; a retry whose ephemeral source port happens to equal the destination port
+ * connects the socket to itself (TCP simultaneous open), and the kernel's bind then fails. tslab
+ * stays alive after a failed bind and never answers. Below the ephemeral range no source port,
+ * and no other program's `listen(0)`, can take the port. Falls back to `listen(0)` when no such
+ * port is free.
+ */
 export async function freePorts(n: number, ip = "127.0.0.1"): Promise<number[]> {
   const servers: net.Server[] = [];
+  const [ephemeralLow] = ephemeralPortRange();
+  const lo = ephemeralLow - LOWEST_PORT >= 1000 ? LOWEST_PORT : 1025;
+  const canPick = ephemeralLow - lo >= 100;
   try {
     const ports: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const server = net.createServer();
+    for (let tries = 0; ports.length < n; tries++) {
+      const wanted = canPick && tries < 50 * n ? crypto.randomInt(lo, ephemeralLow) : 0;
+      if (ports.includes(wanted)) continue;
+      const server = await tryListen(wanted, ip);
+      if (!server) continue;
       servers.push(server);
-      await new Promise<void>((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(0, ip, () => resolve());
-      });
       const addr = server.address();
       if (addr === null || typeof addr === "string") throw new Error("could not read a free port");
       ports.push(addr.port);

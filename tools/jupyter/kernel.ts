@@ -32,6 +32,8 @@ export interface KernelStartOptions {
   startupTimeoutMs?: number;
   /** Environment of the kernel (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Where each start attempt gets its ports and key (default: {@link writeConnectionFile}; tests inject clashes). */
+  connectionFile?: () => Promise<ConnectionFile>;
 }
 
 /** Outcome of one execute_request. */
@@ -47,6 +49,10 @@ export interface ExecuteResult {
 
 /** Thrown when a kernel cannot be started or dies. */
 export class KernelError extends Error {}
+/** A kernel that failed to bind a port: {@link KernelClient.start} retries on fresh ports. */
+class PortTakenError extends KernelError {}
+/** What tslab (zeromq.js) prints when a bind fails; the kernel lives on without that channel. */
+const PORT_TAKEN = /EADDRINUSE|Address already in use/;
 
 // The one piece of module state: kernels still running (and their connection files), killed
 // and removed when this process exits, so no kernel outlives its runner.
@@ -140,9 +146,24 @@ export class KernelClient {
     void this.pump(this.iopub);
   }
 
-  /** Start a kernel and wait until it answers kernel_info on shell and publishes on iopub. */
+  /**
+   * Start a kernel and wait until it answers kernel_info on shell and publishes on iopub. A kernel
+   * that could not bind one of its ports (another program took it between our pick and its bind;
+   * tslab then stays alive but deaf) is killed and started again on fresh ports, up to 3 times.
+   */
   static async start(opts: KernelStartOptions): Promise<KernelClient> {
-    const conn = await writeConnectionFile();
+    const attempts = 3;
+    for (let attempt = 1; ; attempt++) {
+      const conn = await (opts.connectionFile ?? writeConnectionFile)();
+      try {
+        return await KernelClient.startOn(conn, opts);
+      } catch (e) {
+        if (!(e instanceof PortTakenError) || attempt === attempts) throw e;
+      }
+    }
+  }
+
+  private static async startOn(conn: ConnectionFile, opts: KernelStartOptions): Promise<KernelClient> {
     const argv = (opts.argv ?? defaultKernelArgv()).map((a) => a.split("{connection_file}").join(conn.file));
     const t0 = Date.now();
     let spawnError: Error | null = null;
@@ -157,6 +178,7 @@ export class KernelClient {
       // misses what is published before its subscription reaches the kernel ("slow joiner").
       while (!info) {
         if (spawnError) throw new KernelError(`could not start the kernel (${argv[0]}): ${(spawnError as Error).message}`);
+        if (PORT_TAKEN.test(kernel.tail)) throw new PortTakenError(`the kernel could not bind its ports${kernel.tailNote()}`);
         const left = timeoutMs - (Date.now() - t0);
         if (left <= 0) throw new KernelError(`the kernel did not answer within ${Math.round(timeoutMs / 1000)} s${kernel.tailNote()}`);
         const r = await kernel.request(kernel.shell, "kernel_info_request", {}, true, Math.min(left, 500));
