@@ -23,7 +23,6 @@ import {
   trainImageRecipe,
   saveImageModel,
   classifierTestAccuracy,
-  loadFashionMnist,
   CheckpointMeta,
   CLIP_RECIPES,
   trainClipRecipe,

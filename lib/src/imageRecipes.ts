@@ -29,7 +29,7 @@ import { Rng } from "./random";
 import { Schedule, ScheduleKind, makeSchedule } from "./schedules";
 import { qSample } from "./forward";
 import { crossEntropy, dsmLoss } from "./losses";
-import { TrainResult, batchIterator, trainRecipeLoop } from "./train";
+import { RecipeTrainConfig, Trained, batchIterator, trainRecipeLoop } from "./train";
 import { ProgressMode } from "./progress";
 import { CheckpointMeta, checkpointPath, loadNetCheckpoint, lookupRecipe, saveCheckpoint, trainingMeta } from "./checkpoint";
 import { ImageDataset, fashionMnistBatch, loadFashionMnist } from "./data/fashionMnist";
@@ -43,13 +43,7 @@ import { downsample } from "./superres/resize";
  * Optimisation settings of an image recipe (Adam, linear warm-up then cosine decay).
  * @see notebooks/02_classifier_guidance.ipynb
  */
-export interface ImageTrainConfig {
-  steps: number;
-  batchSize: number;
-  learningRate: number;
-  /** Warm-up steps before the cosine decay. */
-  warmup: number;
-  seed: number;
+export interface ImageTrainConfig extends RecipeTrainConfig {
   /** Probability of replacing the class by ∅ (U-Net only). */
   condDropout?: number;
 }
@@ -231,13 +225,7 @@ export interface TrainImageOptions {
  * A trained image model with what is needed to save or use it.
  * @see notebooks/02_classifier_guidance.ipynb
  */
-export interface TrainedImageModel<Net> {
-  recipe: ImageRecipe;
-  net: Net;
-  schedule?: Schedule;
-  result: TrainResult;
-  meta: CheckpointMeta;
-}
+export type TrainedImageModel<Net> = Trained<ImageRecipe, Net>;
 
 /** One minibatch: images, labels (or conditions), noise and timesteps. */
 interface ImageBatch {

@@ -25,7 +25,7 @@ import { Schedule, ScheduleKind, makeSchedule } from "./schedules";
 import { qSample } from "./forward";
 import { dsmLoss } from "./losses";
 import { Labelled2D, ringGaussians } from "./data/toy2d";
-import { TrainResult, batchIterator, cosineDecay, gatherRows, train } from "./train";
+import { Trained, batchIterator, cosineDecay, gatherRows, train } from "./train";
 import { ProgressMode } from "./progress";
 import { CheckpointMeta, checkpointPath, loadNetCheckpoint, saveCheckpoint, trainingMeta } from "./checkpoint";
 
@@ -123,14 +123,7 @@ export interface TrainRecipeOptions {
  * A trained denoiser with what is needed to save or use it.
  * @see notebooks/01_score_matching.ipynb
  */
-export interface TrainedDenoiser {
-  recipe: DenoiserRecipe;
-  net: MlpDenoiser;
-  schedule: Schedule;
-  result: TrainResult;
-  /** Checkpoint metadata: recipe config, seed, steps, batch size, final loss, seconds, backend, date, loss history. */
-  meta: CheckpointMeta;
-}
+export type TrainedDenoiser = Trained<DenoiserRecipe, MlpDenoiser> & { schedule: Schedule };
 
 /**
  * Train a recipe's denoiser from scratch (seeded: data, init, order, t and eps all derive from

@@ -19,6 +19,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "./random";
 import { ProgressBar, ProgressMode } from "./progress";
+import type { CheckpointMeta } from "./checkpoint";
+import type { Schedule } from "./schedules";
 
 /**
  * An endless stream of minibatches of indices into a dataset of n examples: each epoch is a
@@ -194,6 +196,35 @@ export function train<Batch>(opts: TrainOptions<Batch>): TrainResult {
     if (ownOptimizer) optimizer.dispose();
   }
   return { history, seconds: (performance.now() - t0) / 1000, finalLoss: lastLoss };
+}
+
+/**
+ * Optimisation settings a recipe carries for {@link trainRecipeLoop}: Adam with a linear warm-up
+ * to `learningRate`, then cosine decay, over `steps` minibatches of `batchSize`.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface RecipeTrainConfig {
+  steps: number;
+  batchSize: number;
+  /** Peak learning rate of Adam. */
+  learningRate: number;
+  /** Warm-up steps before the cosine decay. */
+  warmup: number;
+  seed: number;
+}
+
+/**
+ * A model trained from a recipe, with what is needed to save or use it: every recipe family's
+ * train function returns one (`schedule` for the diffusion models and the noised CLIP).
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface Trained<Recipe, Net> {
+  recipe: Recipe;
+  net: Net;
+  schedule?: Schedule;
+  result: TrainResult;
+  /** Checkpoint metadata: recipe config, seed, steps, batch size, final loss, seconds, backend, date, loss history. */
+  meta: CheckpointMeta;
 }
 
 /**

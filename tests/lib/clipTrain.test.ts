@@ -10,28 +10,16 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/src/backend";
 import { makeSchedule } from "../../lib/src/schedules";
 import { captionMaxTokens, captionTokenizer, captionedBatch, loadCaptionedFashion, promptsFor } from "../../lib/src/data/captionedFashion";
-import { ClipConfig } from "../../lib/src/clip/model";
-import { CLIP_RECIPES, ClipRecipe, getClipRecipe, loadClip, saveClip, trainClipRecipe } from "../../lib/src/clip/train";
+import { CLIP_RECIPES, getClipRecipe, loadClip, saveClip, trainClipRecipe } from "../../lib/src/clip/train";
 import { embedCaptionedImages, embedTexts, zeroShotScore } from "../../lib/src/clip/evaluate";
+import { tinyClipRecipe } from "./imageFixtures";
 
 beforeAll(async () => {
   await initBackend();
 });
 
-const TINY_NET: ClipConfig = {
-  embedDim: 8,
-  image: { imageSize: 16, inChannels: 3, channels: [4, 8], groups: 2, featureDim: 8 },
-  text: { vocabSize: 64, maxLen: 16, width: 8, heads: 2, layers: 1 },
-};
-const TINY: ClipRecipe = {
-  kind: "clip",
-  name: "tiny-clip",
-  description: "test CLIP",
-  net: TINY_NET,
-  data: { dataset: "captioned-fashion" },
-  train: { steps: 4, batchSize: 16, learningRate: 1e-3, warmup: 2, seed: 0 },
-};
-const TINY_NOISY: ClipRecipe = { ...TINY, name: "tiny-clip-noisy", net: { ...TINY_NET, image: { ...TINY_NET.image, timeDim: 8 } }, schedule: { kind: "cosine", T: 100 } };
+const TINY = tinyClipRecipe(false);
+const TINY_NOISY = tinyClipRecipe(true);
 const data = loadCaptionedFashion("train", { limit: 96 });
 const RUN = { data, progress: "none" as const, logEvery: 2 };
 function flat(vars: tf.Variable[]): number[] {

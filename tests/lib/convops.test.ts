@@ -10,7 +10,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/src/backend";
 import { Rng } from "../../lib/src/random";
 import { conv2d, dense, groupNormSilu, upsampleNearest2x } from "../../lib/src/ops";
-import { GradCase, expectClose, gradsOf, lossOf, makeData, onBackend, Op, size, tensorsLeakedByGrad } from "./gradcheck";
+import { GradCase, expectClose, gradsOf, lossOf, makeData, onBackend, size, tensorsLeakedByGrad } from "./gradcheck";
 
 type Case = GradCase;
 

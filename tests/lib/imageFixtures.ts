@@ -1,12 +1,15 @@
 /**
  * Shared fixtures for the image-pipeline tests (imageRecipes, imageSampling, imageEval,
- * guidanceSweep): a tiny labelled 16×16 image set built in memory, so that no test reads
- * datasets/, and a way to make zero-initialised layers random so that every layer shapes a
- * net's output.
+ * guidanceSweep, clipTrain, text2img): a tiny labelled 16×16 image set built in memory, so that
+ * no test reads datasets/, a way to make zero-initialised layers random so that every layer
+ * shapes a net's output, and a tiny CLIP recipe.
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../../lib/src/random";
 import { ImageDataset } from "../../lib/src/data/fashionMnist";
+import { ClipConfig } from "../../lib/src/clip/model";
+import { ClipRecipe } from "../../lib/src/clip/train";
+import { RecipeTrainConfig } from "../../lib/src/train";
 
 /**
  * `n` seeded 16×16×1 images in [−1, 1] with labels i mod numClasses; each class has its own
@@ -49,4 +52,20 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+const TINY_CLIP: ClipConfig = {
+  embedDim: 8,
+  image: { imageSize: 16, inChannels: 3, channels: [4, 8], groups: 2, featureDim: 8 },
+  text: { vocabSize: 64, maxLen: 16, width: 8, heads: 2, layers: 1 },
+};
+
+/**
+ * A tiny CLIP recipe (E = 8, conv 4-8, one transformer layer) for the CLIP and text-to-image
+ * tests; `noisy`: the image tower takes t (timeDim 8) and trains on z_t of a 100-step cosine schedule.
+ */
+export function tinyClipRecipe(noisy: boolean, train: RecipeTrainConfig = { steps: 4, batchSize: 16, learningRate: 1e-3, warmup: 2, seed: 0 }): ClipRecipe {
+  const base: ClipRecipe = { kind: "clip", name: "tiny-clip", description: "test CLIP", net: TINY_CLIP, data: { dataset: "captioned-fashion" }, train };
+  if (!noisy) return base;
+  return { ...base, name: "tiny-clip-noisy", net: { ...TINY_CLIP, image: { ...TINY_CLIP.image, timeDim: 8 } }, schedule: { kind: "cosine", T: 100 } };
 }

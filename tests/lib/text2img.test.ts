@@ -14,32 +14,18 @@ import { makeSchedule } from "../../lib/src/schedules";
 import { loadCaptionedFashion } from "../../lib/src/data/captionedFashion";
 import { UNet, UNetConfig } from "../../lib/src/nets/unet";
 import { MlpDenoiser } from "../../lib/src/nets/mlp";
-import { ClipConfig } from "../../lib/src/clip/model";
-import { ClipRecipe, loadClip, saveClip, trainClipRecipe } from "../../lib/src/clip/train";
+import { loadClip, saveClip, trainClipRecipe } from "../../lib/src/clip/train";
 import { decoderContext, scaledTextEmbeddings } from "../../lib/src/text2img/context";
 import { TEXT2IMG_RECIPES, Text2ImgRecipe, loadText2Img, saveText2Img, trainText2ImgRecipe } from "../../lib/src/text2img/train";
 import { clipGuidedSampler, contextCfgSampler, samplePrior } from "../../lib/src/text2img/sample";
 import { sampleImages } from "../../lib/src/imageSampling";
-import { randomizeZeroInit, readAndDispose } from "./imageFixtures";
+import { randomizeZeroInit, readAndDispose, tinyClipRecipe } from "./imageFixtures";
 
 beforeAll(async () => {
   await initBackend();
 });
 
-const TINY_CLIP: ClipConfig = {
-  embedDim: 8,
-  image: { imageSize: 16, inChannels: 3, channels: [4, 8], groups: 2, featureDim: 8 },
-  text: { vocabSize: 64, maxLen: 16, width: 8, heads: 2, layers: 1 },
-};
-const clipRecipe = (noisy: boolean): ClipRecipe => ({
-  kind: "clip",
-  name: noisy ? "tiny-clip-noisy" : "tiny-clip",
-  description: "test",
-  net: noisy ? { ...TINY_CLIP, image: { ...TINY_CLIP.image, timeDim: 8 } } : TINY_CLIP,
-  data: { dataset: "captioned-fashion" },
-  schedule: noisy ? { kind: "cosine", T: 100 } : undefined,
-  train: { steps: 2, batchSize: 16, learningRate: 1e-3, warmup: 1, seed: 0 },
-});
+const clipRecipe = (noisy: boolean) => tinyClipRecipe(noisy, { steps: 2, batchSize: 16, learningRate: 1e-3, warmup: 1, seed: 0 });
 const data = loadCaptionedFashion("train", { limit: 64 });
 const TINY_UNET: UNetConfig = { imageSize: 16, inChannels: 3, channels: [8, 8], groups: 4, contextDim: 8 };
 const recipe = (kind: "glide" | "decoder" | "prior"): Text2ImgRecipe => ({

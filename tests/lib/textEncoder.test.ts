@@ -52,7 +52,7 @@ function weightsOf(enc: TransformerTextEncoder): W {
 
 /** y = x·W + b for one vector x. */
 function affine(x: number[], w: W, name: string): number[] {
-  const { v, shape: [I, O] } = w[`${name}.w`];
+  const { v, shape: [, O] } = w[`${name}.w`];
   const b = w[`${name}.b`].v;
   return Array.from({ length: O }, (_, o) => x.reduce((s, xi, i) => s + xi * v[i * O + o], b[o]));
 }

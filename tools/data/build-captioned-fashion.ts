@@ -14,9 +14,9 @@
  */
 import * as path from "path";
 import { CaptionedFashionManifest, buildCaptionedFashionManifest, captionedFashionDir, writeFileAtomic } from "@course/lib";
+import { UsageError, dataCommand } from "./cli";
 
-/** A command-line mistake (exit code 2). */
-export class UsageError extends Error {}
+export { UsageError };
 
 export const USAGE = `Usage: npm run data:captions -- [--out DIR]
 
@@ -142,26 +142,12 @@ export function buildCaptionedFashion(out: string): CaptionedFashionManifest {
 
 /** The command: returns the exit code. */
 export function main(argv: string[]): number {
-  let opts: { out: string } | null;
-  try {
-    opts = parseCaptionArgs(argv);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (opts === null) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  try {
+  return dataCommand("data:captions", USAGE, argv, parseCaptionArgs, (opts) => {
     const m = buildCaptionedFashion(opts.out);
-    process.stdout.write(`captioned Fashion-MNIST: train ${m.splits.train.count}, test ${m.splits.test.count} captions, ${m.vocabulary.length} words → ${opts.out}\n`);
-    for (const s of ["train", "test"] as const) process.stdout.write(`  ${s.padEnd(5)} sha256 ${m.splits[s].sha256.slice(0, 16)}…\n`);
-    return 0;
-  } catch (e) {
-    process.stderr.write(`data:captions: ${(e as Error).message}\n`);
-    return 1;
-  }
+    const lines = [`captioned Fashion-MNIST: train ${m.splits.train.count}, test ${m.splits.test.count} captions, ${m.vocabulary.length} words → ${opts.out}`];
+    for (const s of ["train", "test"] as const) lines.push(`  ${s.padEnd(5)} sha256 ${m.splits[s].sha256.slice(0, 16)}…`);
+    return lines.join("\n") + "\n";
+  });
 }
 
 if (require.main === module) process.exit(main(process.argv.slice(2)));

@@ -24,6 +24,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { gunzipSync } from "zlib";
+import { UsageError, dataCommand } from "./cli";
 import {
   Rng, writeFileAtomic, FASHION_MNIST_CLASSES, FASHION_MNIST_FORMAT, FASHION_MNIST_SIZE, FASHION_MNIST_VERSION,
   FashionMnistManifest, FashionMnistSplit, FashionMnistSplitFiles, fashionMnistDir, sha256Hex,
@@ -53,8 +54,7 @@ export function defaultBuildOptions(): BuildOptions {
   return { source: DEBIAN_SOURCE, out: fashionMnistDir(), seed: 0, perClass: { train: 3000, test: 500 }, with32: false };
 }
 
-/** A command-line mistake (exit code 2). */
-export class UsageError extends Error {}
+export { UsageError };
 
 export const USAGE = `Usage: npm run data:fashion-mnist -- [--source DIR] [--out DIR] [--seed S]
                                     [--train-per-class N] [--test-per-class N] [--with-32]
@@ -281,29 +281,15 @@ export function parseBuildArgs(argv: string[]): BuildOptions | null {
 
 /** The command: returns the exit code. */
 export function main(argv: string[]): number {
-  let opts: BuildOptions | null;
-  try {
-    opts = parseBuildArgs(argv);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (opts === null) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const t0 = Date.now();
-  try {
+  return dataCommand("data:fashion-mnist", USAGE, argv, parseBuildArgs, (opts) => {
+    const t0 = Date.now();
     const m = buildFashionMnist(opts);
     const total = Object.values(m.bytes).reduce((a, b) => a + b, 0);
-    process.stdout.write(`Fashion-MNIST 16×16: train ${m.counts.train}, test ${m.counts.test} images → ${opts.out}\n`);
-    for (const [name, bytes] of Object.entries(m.bytes)) process.stdout.write(`  ${name.padEnd(24)} ${String(bytes).padStart(9)} B  sha256 ${m.sha256[name].slice(0, 16)}…\n`);
-    process.stdout.write(`  total ${(total / 1e6).toFixed(2)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    return 0;
-  } catch (e) {
-    process.stderr.write(`data:fashion-mnist: ${(e as Error).message}\n`);
-    return 1;
-  }
+    const lines = [`Fashion-MNIST 16×16: train ${m.counts.train}, test ${m.counts.test} images → ${opts.out}`];
+    for (const [name, bytes] of Object.entries(m.bytes)) lines.push(`  ${name.padEnd(24)} ${String(bytes).padStart(9)} B  sha256 ${m.sha256[name].slice(0, 16)}…`);
+    lines.push(`  total ${(total / 1e6).toFixed(2)} MB in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return lines.join("\n") + "\n";
+  });
 }
 
 if (require.main === module) process.exit(main(process.argv.slice(2)));

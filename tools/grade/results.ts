@@ -9,8 +9,6 @@
  *
  * @see notebooks/01_score_matching.ipynb
  */
-import * as fs from "fs";
-import * as path from "path";
 import type { GradeReport } from "./score";
 
 /** One test in Gradescope's format. */

@@ -15,7 +15,6 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import { randomUUID } from "crypto";
-import * as fs from "fs";
 import { Dealer, Subscriber } from "zeromq";
 import { kernelJson } from "../kernelspec";
 import { channelAddress, ConnectionFile, removeConnectionFile, writeConnectionFile } from "./connection";

@@ -23,7 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../random";
 import { Schedule, ScheduleKind, makeSchedule } from "../schedules";
 import { qSample } from "../forward";
-import { TrainResult, batchIterator, trainRecipeLoop } from "../train";
+import { RecipeTrainConfig, Trained, batchIterator, trainRecipeLoop } from "../train";
 import { ProgressMode } from "../progress";
 import { CheckpointMeta, checkpointPath, loadNetCheckpoint, lookupRecipe, saveCheckpoint, trainingMeta } from "../checkpoint";
 import { CaptionedDataset, captionMaxTokens, captionTokenizer, captionedBatch, loadCaptionedFashion } from "../data/captionedFashion";
@@ -40,7 +40,7 @@ export interface ClipRecipe {
   net: ClipConfig;
   data: { dataset: "captioned-fashion"; limit?: number };
   schedule?: { kind: ScheduleKind; T: number };
-  train: { steps: number; batchSize: number; learningRate: number; warmup: number; seed: number };
+  train: RecipeTrainConfig;
 }
 
 const CLIP_TRAIN = { steps: 3000, batchSize: 256, learningRate: 1e-3, warmup: 100, seed: 0 };
@@ -84,13 +84,7 @@ export function getClipRecipe(name: string): ClipRecipe {
  * A trained CLIP with what is needed to save or use it.
  * @see notebooks/05_clip.ipynb
  */
-export interface TrainedClip {
-  recipe: ClipRecipe;
-  net: ClipModel;
-  schedule?: Schedule;
-  result: TrainResult;
-  meta: CheckpointMeta;
-}
+export type TrainedClip = Trained<ClipRecipe, ClipModel>;
 
 /** One minibatch: images, caption tokens, and (noised CLIP) timesteps and noise. */
 interface ClipBatch {

@@ -27,6 +27,7 @@ import { Schedule, ScheduleKind } from "../schedules";
 import { qSample } from "../forward";
 import { dsmLoss } from "../losses";
 import { TrainResult, batchIterator, trainRecipeLoop } from "../train";
+import type { ImageTrainConfig } from "../imageRecipes";
 import { ProgressMode } from "../progress";
 import { CheckpointMeta, trainingMeta } from "../checkpoint";
 import { ImageDataset, fashionMnistBatch } from "../data/fashionMnist";
@@ -51,7 +52,7 @@ export interface SrRecipe {
   data: { dataset: "fashion-mnist"; limit?: number };
   /** The diffusion schedule ("eps" only). */
   schedule?: { kind: ScheduleKind; T: number };
-  train: { steps: number; batchSize: number; learningRate: number; warmup: number; seed: number; condDropout?: number };
+  train: ImageTrainConfig;
 }
 
 /** One minibatch of pairs. */

@@ -26,7 +26,7 @@ import { Rng } from "../random";
 import { Schedule, ScheduleKind, makeSchedule } from "../schedules";
 import { qSample } from "../forward";
 import { dsmLoss } from "../losses";
-import { TrainResult, batchIterator, trainRecipeLoop } from "../train";
+import { RecipeTrainConfig, Trained, batchIterator, trainRecipeLoop } from "../train";
 import { ProgressMode } from "../progress";
 import { CheckpointMeta, checkpointPath, loadNetCheckpoint, lookupRecipe, saveCheckpoint, trainingMeta } from "../checkpoint";
 import { CaptionedDataset, captionedBatch, loadCaptionedFashion } from "../data/captionedFashion";
@@ -54,7 +54,7 @@ export interface Text2ImgRecipe {
   dropout: { image?: number; text: number };
   data: { dataset: "captioned-fashion"; limit?: number };
   schedule: { kind: ScheduleKind; T: number };
-  train: { steps: number; batchSize: number; learningRate: number; warmup: number; seed: number };
+  train: RecipeTrainConfig;
 }
 
 const SCHEDULE = { kind: "cosine", T: 1000 } as const;
@@ -117,13 +117,7 @@ export function getText2ImgRecipe(name: string): Text2ImgRecipe {
  * A trained text-to-image model.
  * @see notebooks/06_glide_vs_dalle2_prior.ipynb
  */
-export interface TrainedText2Img {
-  recipe: Text2ImgRecipe;
-  net: UNet | MlpDenoiser;
-  schedule: Schedule;
-  result: TrainResult;
-  meta: CheckpointMeta;
-}
+export type TrainedText2Img = Trained<Text2ImgRecipe, UNet | MlpDenoiser> & { schedule: Schedule };
 
 /** Rows of a [N, D] Float32Array gathered at idx, with rows whose `drop` flag is set zeroed. */
 function gatherDropped(src: Float32Array, d: number, idx: Int32Array, drop: boolean[]): tf.Tensor2D {
