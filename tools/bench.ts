@@ -23,6 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import { imageBench } from "./bench-images";
 import { text2ImgBench } from "./bench-text2img";
 import { initBackend, Rng, DEFAULT_MLP_CONFIG, MlpDenoiser, epsModel, timestepEmbedding, dsmLoss, ddimStep, sample, makeSchedule, trainRecipe } from "@course/lib";
+import { REFERENCE_MS, machineSpeed } from "./speed";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const BATCH = 512;
@@ -199,6 +200,7 @@ async function main(argv: string[]): Promise<number> {
   const backend = await initBackend();
   const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
   log(`backend ${backend.name} (${backend.reason})`);
+  const speed = machineSpeed({}); // always timed: the bench reports the machine it ran on
   log("MLP training step: ours / stock / Layers …");
   const mlp = await mlpSteps(args.quick);
   log("ring-mlp training loop …");
@@ -222,6 +224,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const rows: [string, string, string][] = [
     ["backend", backend.name, backend.reason],
+    ["machine speed (calibration workload)", fmt(speed.ms), `${speed.factor === 1 ? "as fast as" : `${speed.factor}x slower than`} the reference machine (${REFERENCE_MS} ms); notebook budgets stretch by this`],
     ["MLP train step, fast ops (ours)", fmt(mlp.fast), `3x256 SiLU, batch ${BATCH}, Adam; target <= ${TARGET_MS} ms: ${mlp.fast <= TARGET_MS ? "met" : "MISSED"}`],
     ["MLP train step, stock tfjs ops", fmt(mlp.stock), `${(mlp.stock / mlp.fast).toFixed(1)}x ours (transposed-matMul gradients)`],
     ["MLP train step, tfjs Layers trainOnBatch", fmt(mlp.layers), `${(mlp.layers / mlp.fast).toFixed(1)}x ours`],
@@ -248,7 +251,7 @@ async function main(argv: string[]): Promise<number> {
     date: new Date().toISOString(),
     backend: backend.name,
     backendReason: backend.reason,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", node: process.version, tfjs: tf.version.tfjs },
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", node: process.version, tfjs: tf.version.tfjs, calibrationMs: speed.ms, speedFactor: speed.factor, referenceMs: REFERENCE_MS },
     mlpStep: { config: { ...DEFAULT_MLP_CONFIG, batch: BATCH, optimizer: "adam" }, fastMs: mlp.fast, stockMs: mlp.stock, layersMs: mlp.layers, stockOverFast: mlp.stock / mlp.fast, layersOverFast: mlp.layers / mlp.fast, targetMs: TARGET_MS, targetMet: mlp.fast <= TARGET_MS },
     trainLoopMsPerStep: loop,
     ddim2000x100Ms: ddim,

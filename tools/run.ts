@@ -3,12 +3,14 @@
  * starts, over the Jupyter protocol — no Python or Jupyter needed) and writes executed copies.
  *
  *   node tools/dist/run.js [notebooks...|--all] [--mode instructor|student] [--out build/executed]
- *        [--cell-timeout 300] [--budget 600] [--solutions solutions] [--keep-going] [--quiet]
+ *        [--cell-timeout 300] [--budget 600] [--speed-factor F] [--solutions solutions] [--keep-going] [--quiet]
  *
  * Instructor mode substitutes solutions/NN_topic.ts into the exercise cells and stops a notebook
  * at its first failing cell (like nbconvert); student mode runs the stubs and records every
  * failure. Results: <out>/<mode>/<name>.ipynb, summary.json and report.json (the headline
  * figures that cells display as `application/vnd.course.report+json`).
+ * A notebook's `metadata.course.budget_s` holds on the reference machine; the CLI times this
+ * machine first (tools/speed.ts) and stretches the budgets on a slower one.
  * Exit code: 0 all ok, 1 a cell failed / timed out / a budget ran out, 2 usage or bad notebook.
  *
  * @see notebooks/01_score_matching.ipynb
@@ -18,6 +20,7 @@ import * as path from "path";
 import { ExerciseError, instructorNotebook } from "./exercises";
 import { CellFailure, executeNotebook, NotebookStatus } from "./jupyter/execute";
 import { killAllKernels } from "./jupyter/kernel";
+import { MAX_FACTOR, REFERENCE_MS, machineSpeed } from "./speed";
 import { ReportItem, reportItems } from "./jupyter/outputs";
 import { Notebook, NotebookError, readNotebook, writeNotebook } from "./notebook";
 
@@ -35,6 +38,11 @@ export interface RunOptions {
   cellTimeoutS: number;
   /** Per-notebook budget; undefined: the notebook's `metadata.course.budget_s`, else 600 s. */
   budgetS?: number;
+  /**
+   * How much slower this machine is than the one the notebooks' budgets were set on (tools/speed.ts):
+   * a `metadata.course.budget_s` is multiplied by it; an explicit `budgetS` is not. Default 1.
+   */
+  speedFactor: number;
   solutionsDir: string;
   keepGoing: boolean;
   quiet: boolean;
@@ -68,7 +76,10 @@ Execute notebooks headless through the tslab kernel (no Python/Jupyter needed).
                         (default build/executed)
   --cell-timeout S      per-cell timeout in seconds (default 300); a timeout stops the notebook
   --budget S            per-notebook time budget in seconds (default: the notebook's
-                        metadata.course.budget_s, else 600)
+                        metadata.course.budget_s, stretched on a machine slower than the
+                        one it was set on, else 600)
+  --speed-factor F      stretch metadata budgets by F (1 to 4) instead of timing this
+                        machine first (~1.5 s; the env var COURSE_SPEED_FACTOR does the same)
   --solutions DIR       solutions directory (default solutions)
   --keep-going          continue after a failing cell in instructor mode too
   --quiet               no per-cell progress lines
@@ -91,17 +102,18 @@ export function defaultRunOptions(over: Partial<RunOptions> = {}): RunOptions {
   const root = repoRoot();
   return {
     mode: "instructor", out: path.join(root, "build", "executed"), cellTimeoutS: 300, solutionsDir: path.join(root, "solutions"),
-    keepGoing: false, quiet: false, log: (l) => console.log(l), logError: (l) => console.error(l), ...over,
+    keepGoing: false, quiet: false, speedFactor: 1, log: (l) => console.log(l), logError: (l) => console.error(l), ...over,
   };
 }
 
 /** Parse the command line; throws {@link UsageError}. */
-export function parseArgs(argv: string[]): { opts: RunOptions; files: string[]; help: boolean } {
+export function parseArgs(argv: string[]): { opts: RunOptions; files: string[]; help: boolean; speedFactor?: number } {
   const root = repoRoot();
   const opts = defaultRunOptions();
   let all = false;
   let help = false;
   let notebooksDir = path.join(root, "notebooks");
+  let speedFactor: number | undefined;
   const files: string[] = [];
   const args = argv.flatMap((a) => (/^--[\w-]+=/.test(a) ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a]));
   for (let i = 0; i < args.length; i++) {
@@ -126,6 +138,12 @@ export function parseArgs(argv: string[]): { opts: RunOptions; files: string[]; 
     } else if (a === "--out") opts.out = path.resolve(value());
     else if (a === "--cell-timeout") opts.cellTimeoutS = seconds();
     else if (a === "--budget") opts.budgetS = seconds();
+    else if (a === "--speed-factor") {
+      const v = value();
+      const f = Number(v);
+      if (!(f >= 1 && f <= MAX_FACTOR)) throw new UsageError(`--speed-factor must be a number from 1 to ${MAX_FACTOR} (got '${v}')`);
+      speedFactor = f;
+    }
     else if (a === "--solutions") opts.solutionsDir = path.resolve(value());
     else if (a === "--notebooks-dir") notebooksDir = path.resolve(value());
     else if (a === "--keep-going") opts.keepGoing = true;
@@ -134,7 +152,7 @@ export function parseArgs(argv: string[]): { opts: RunOptions; files: string[]; 
     else if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`, true);
     else files.push(a);
   }
-  if (help) return { opts, files, help };
+  if (help) return { opts, files, help, speedFactor };
   if (all && files.length > 0) throw new UsageError("give notebook paths or --all, not both", true);
   if (all) {
     const names = fs.existsSync(notebooksDir) ? fs.readdirSync(notebooksDir).filter((n) => NOTEBOOK_PATTERN.test(n)).sort() : [];
@@ -142,7 +160,7 @@ export function parseArgs(argv: string[]): { opts: RunOptions; files: string[]; 
     files.push(...names.map((n) => path.join(notebooksDir, n)));
   }
   if (files.length === 0) throw new UsageError("no notebooks given (name them, or use --all)", true);
-  return { opts, files, help };
+  return { opts, files, help, speedFactor };
 }
 
 function parseKernelCmd(cmd: string): string[] {
@@ -215,9 +233,11 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<Noteb
   const output = outputPathFor(file, opts);
   const name = path.basename(file, ".ipynb");
   const course = nb.metadata.course as { budget_s?: unknown } | undefined;
-  const budgetS = opts.budgetS ?? (typeof course?.budget_s === "number" ? course.budget_s : 600);
+  const stated = typeof course?.budget_s === "number" ? course.budget_s : undefined;
+  const budgetS = opts.budgetS ?? (stated === undefined ? 600 : Math.round(stated * opts.speedFactor));
   const log = opts.quiet ? () => undefined : opts.log;
-  log(`▶ ${name} (${opts.mode}, budget ${budgetS} s)`);
+  const stretched = opts.budgetS === undefined && stated !== undefined && opts.speedFactor !== 1;
+  log(`▶ ${name} (${opts.mode}, budget ${stretched ? `${stated} s × ${opts.speedFactor} = ` : ""}${budgetS} s)`);
   const exec = await executeNotebook(nb, {
     cwd: path.dirname(path.resolve(file)),
     cellTimeoutS: opts.cellTimeoutS,
@@ -249,7 +269,7 @@ export async function runNotebooks(files: string[], opts: RunOptions): Promise<N
   fs.mkdirSync(dir, { recursive: true });
   mergeJson(path.join(dir, "summary.json"), Object.fromEntries(runs.map((r) => [r.name, {
     path: r.path, mode: r.mode, status: r.status, cells: r.cells, executed: r.executed, seconds: round1(r.seconds),
-    budgetS: r.budgetS, kernelStartupS: r.kernelStartupMs === null ? null : round1(r.kernelStartupMs / 1000), failures: r.failures,
+    budgetS: r.budgetS, speedFactor: opts.speedFactor, kernelStartupS: r.kernelStartupMs === null ? null : round1(r.kernelStartupMs / 1000), failures: r.failures,
   }])));
   mergeJson(path.join(dir, "report.json"), Object.fromEntries(runs.map((r) => [r.name, r.report])));
   return runs;
@@ -268,7 +288,8 @@ export async function main(argv: string[]): Promise<number> {
   let files: string[];
   try {
     let help: boolean;
-    ({ opts, files, help } = parseArgs(argv));
+    let speedFactor: number | undefined;
+    ({ opts, files, help, speedFactor } = parseArgs(argv));
     if (help) {
       console.log(USAGE);
       return 0;
@@ -278,6 +299,7 @@ export async function main(argv: string[]): Promise<number> {
       prepareNotebook(f, opts);
       outputPathFor(f, opts);
     }
+    opts.speedFactor = speedFactor ?? speedFromEnvOrTiming(opts);
   } catch (e) {
     if (e instanceof UsageError || e instanceof NotebookError || e instanceof ExerciseError) {
       console.error(`run: ${e.message}`);
@@ -290,6 +312,21 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`\n${summaryTable(runs)}`);
   console.log(`executed notebooks: ${path.resolve(opts.out, opts.mode)}`);
   return runs.every((r) => r.status === "ok") ? 0 : 1;
+}
+
+/** COURSE_SPEED_FACTOR, or this machine timed (tools/speed.ts) and the result printed. */
+function speedFromEnvOrTiming(opts: RunOptions): number {
+  let speed: { factor: number; ms: number | null };
+  try {
+    speed = machineSpeed();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (speed.ms !== null && !opts.quiet) {
+    const verdict = speed.factor === 1 ? "budgets as stated" : `budgets × ${speed.factor}`;
+    opts.log(`machine speed: calibration ${Math.round(speed.ms)} ms (reference machine ${REFERENCE_MS} ms) → ${verdict}`);
+  }
+  return speed.factor;
 }
 
 function round1(x: number): number {

@@ -25,11 +25,14 @@ interface CliResult {
   stderr: string;
 }
 
-/** Run the CLI with a marker in its environment (to find orphaned kernels afterwards). */
-function cli(args: string[], marker = randomUUID()): CliResult {
+/**
+ * Run the CLI with a marker in its environment (to find orphaned kernels afterwards). Budgets are
+ * taken as stated (COURSE_SPEED_FACTOR=1) unless `env` says otherwise.
+ */
+function cli(args: string[], marker = randomUUID(), env: NodeJS.ProcessEnv = {}): CliResult {
   if (!fs.existsSync(RUN_JS)) throw new Error(`${RUN_JS} missing: run \`npm run build\` first`);
   const r = spawnSync(process.execPath, [RUN_JS, ...args], {
-    cwd: ROOT, encoding: "utf8", env: { ...process.env, COURSE_TEST_MARKER: marker }, timeout: 90_000,
+    cwd: ROOT, encoding: "utf8", env: { ...process.env, COURSE_SPEED_FACTOR: "1", COURSE_TEST_MARKER: marker, ...env }, timeout: 90_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -92,6 +95,7 @@ describe("bad input: exit code 2, a clear message, nothing run", () => {
     [[path.join(FIX, "bad", "schema_invalid.ipynb")], /not a valid nbformat 4\.5 notebook:\n {2}cells\[0\]: must have required property 'outputs'/],
     [[path.join(FIX, "bad", "v3.ipynb")], /not an nbformat 4 notebook/],
     [[NB("01_good.ipynb"), "--solutions", path.join(FIX, "bad")], /01_good\.ipynb has exercise cells but its solutions file .*01_good\.ts cannot be read/],
+    [[NB("01_good.ipynb"), "--speed-factor", "0.5"], /--speed-factor must be a number from 1 to 4 \(got '0\.5'\)/],
     // a bad notebook anywhere in the list stops everything before a kernel starts
     [[NB("02_fails.ipynb"), NB("nope.ipynb")], /nope\.ipynb: cannot read notebook/],
   ])("%j", (args, re) => {
@@ -198,6 +202,41 @@ describe("student mode: keeps going, records every failure; timeouts stop and ki
   test("an infinite loop times out, stops the notebook, and leaves no kernel behind", () => {
     expect(summary["03_loop"]).toMatchObject({ status: "timeout", executed: 2, failures: [{ cell: 2, message: "timed out after 3 s" }] });
     expect(processesWithMarker(marker)).toEqual([]);
+  });
+});
+
+describe("a slower machine stretches the notebooks' stated budgets (tools/speed.ts)", () => {
+  test("COURSE_SPEED_FACTOR=2: 01_good's 120 s become 240 s, and summary.json records both", () => {
+    const out = tmp();
+    const r = cli([NB("01_good.ipynb"), "--out", out, "--solutions", SOLUTIONS], undefined, { COURSE_SPEED_FACTOR: "2" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/▶ 01_good \(instructor, budget 120 s × 2 = 240 s\)/);
+    expect(r.stdout).not.toContain("machine speed:"); // the override skips the timing
+    expect(summaryOf(r, path.join(out, "instructor", "summary.json"))["01_good"]).toMatchObject({ status: "ok", budgetS: 240, speedFactor: 2 });
+  });
+
+  test("an explicit --budget is taken as given", () => {
+    const r = cli([NB("01_good.ipynb"), "--out", tmp(), "--solutions", SOLUTIONS, "--budget", "50"], undefined, { COURSE_SPEED_FACTOR: "2" });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/▶ 01_good \(instructor, budget 50 s\)/);
+  });
+
+  test("without an override the CLI times this machine and says what it found", () => {
+    const out = tmp();
+    const r = cli([NB("01_good.ipynb"), "--out", out, "--solutions", SOLUTIONS], undefined, { COURSE_SPEED_FACTOR: "" });
+    expect(r.code).toBe(0);
+    const m = /^machine speed: calibration \d+ ms \(reference machine \d+ ms\) → (?:budgets as stated|budgets × ([\d.]+))$/m.exec(r.stdout);
+    expect(m).not.toBeNull();
+    const factor = m && m[1] ? Number(m[1]) : 1;
+    expect(summaryOf(r, path.join(out, "instructor", "summary.json"))["01_good"]).toMatchObject({ budgetS: Math.round(120 * factor), speedFactor: factor });
+  });
+
+  test.each(["0.5", "9", "fast"])("COURSE_SPEED_FACTOR=%s: exit 2 before any kernel starts", (value) => {
+    const r = cli([NB("01_good.ipynb"), "--out", tmp(), "--solutions", SOLUTIONS], undefined, { COURSE_SPEED_FACTOR: value });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`run: COURSE_SPEED_FACTOR must be a number from 1 to 4, got "${value}"`);
+    expect(r.stdout).not.toContain("▶");
+    noStackFrames(r);
   });
 });
 
