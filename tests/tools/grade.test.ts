@@ -17,6 +17,7 @@ import { Grader, GradeReport } from "../../tools/grade/score";
 import { gradeBatch } from "../../tools/grade/batch";
 import { gradebookCsv, gradescopeProblems, GradescopeResults, isTempFile, toGradescope } from "../../tools/grade/results";
 import { MAX_NOTEBOOK_BYTES } from "../../tools/grade/extract";
+import { courseCompilerOptions } from "../../tools/grade/compile";
 import { Notebook, serializeNotebook } from "../../tools/notebook";
 
 const GRADE_JS = path.join(ROOT, "tools", "dist", "grade.js");
@@ -317,5 +318,19 @@ describe("batch mode", () => {
 
   test("gradebook.csv quotes awkward names", () => {
     expect(gradebookCsv([{ student: 'o"neil, jr', exercises: { a: 1.5 }, total: 1.5 }])).toBe('student,a,total\n"o""neil, jr",1.5,1.5\n');
+  });
+});
+
+describe("compiler settings for student cells", () => {
+  test("the course's tsconfig.base.json, but never the unused-name checks (a cell shares the notebook's import cell)", () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "grade-tsconfig-"));
+    try {
+      fs.writeFileSync(path.join(root, "tsconfig.base.json"), JSON.stringify({ compilerOptions: { strict: true, noUnusedLocals: true, noUnusedParameters: true } }));
+      const o = courseCompilerOptions(root);
+      expect(o.strict).toBe(true);
+      expect([o.noUnusedLocals, o.noUnusedParameters]).toEqual([false, false]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

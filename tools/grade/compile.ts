@@ -54,6 +54,9 @@ export function courseCompilerOptions(root: string): ts.CompilerOptions {
     noEmit: false, noEmitOnError: false, declaration: false, declarationMap: false, sourceMap: false,
     inlineSourceMap: false, composite: false, incremental: false, tsBuildInfoFile: undefined,
     outDir: undefined, rootDir: undefined, outFile: undefined, skipLibCheck: true,
+    // A student's cell is compiled with the notebook's import cell, most of whose imports it does
+    // not use; tslab does not reject unused names either.
+    noUnusedLocals: false, noUnusedParameters: false,
   };
 }
 
