@@ -10,6 +10,10 @@
 import { Cell, cellSource, Notebook } from "../notebook";
 import { KernelClient, KernelError } from "./kernel";
 
+/** Bounds of the kernel's startup timeout, seconds (within them: the notebook's budget). */
+const STARTUP_MIN_S = 30;
+const STARTUP_MAX_S = 120;
+
 /** How a notebook's execution ended. */
 export type NotebookStatus = "ok" | "failed" | "timeout" | "budget" | "error";
 
@@ -85,7 +89,10 @@ export async function executeNotebook(nb: Notebook, opts: ExecuteOptions): Promi
 
   let kernel: KernelClient;
   try {
-    kernel = await KernelClient.start({ cwd: opts.cwd, argv: opts.kernelArgv, startupTimeoutMs: Math.min(opts.budgetS, 120) * 1000 });
+    // A kernel that does not answer is an error, not the notebook's budget: give it 30 to 120 s
+    // whatever the budget (a slow start still counts against the budget, checked before each cell).
+    const startupS = Math.min(Math.max(opts.budgetS, STARTUP_MIN_S), STARTUP_MAX_S);
+    kernel = await KernelClient.start({ cwd: opts.cwd, argv: opts.kernelArgv, startupTimeoutMs: startupS * 1000 });
   } catch (e) {
     const message = e instanceof KernelError ? e.message : `could not start the kernel: ${(e as Error).message}`;
     fail({ cell: 0, executionCount: null, message });
