@@ -53,3 +53,4 @@ export * from "./metrics/pca";
 export * from "./text2img/context";
 export * from "./text2img/train";
 export * from "./text2img/sample";
+export * from "./stats";
