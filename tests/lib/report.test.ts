@@ -61,6 +61,51 @@ describe("validateReportItems", () => {
   });
 });
 
+describe("items with n, ci and seeds (issue 14)", () => {
+  const stat: ReportItem[] = [
+    { name: "acc s=3", value: 0.62, unit: "fraction", meaning: "accuracy, 95% Wilson CI", n: 1500, ci: [0.595, 0.644], seeds: [11, 12, 13] },
+    { name: "final loss", value: 0.41234567, unit: "", meaning: "denoising MSE" },
+  ];
+  it("round-trips the extra fields and shows interval, n and seeds columns (\"-\" where absent)", () => {
+    const b = reportBundle(stat);
+    expect(b[REPORT_MIME]).toEqual({ items: stat });
+    expect((b[REPORT_MIME] as { items: object[] }).items[1]).not.toHaveProperty("ci");
+    expect((b["text/plain"] as string).split("\n")).toEqual([
+      "[report]",
+      "name         value  interval        n     seeds     unit      meaning",
+      "----------  ------  --------------  ----  --------  --------  -----------------------",
+      "acc s=3       0.62  [0.595, 0.644]  1500  11,12,13  fraction  accuracy, 95% Wilson CI",
+      "final loss  0.4123  -               -     -         -         denoising MSE",
+    ]);
+    const html = b["text/html"] as string;
+    expect(html).toContain(">interval</th>");
+    expect(html).toContain(">[0.595, 0.644]<");
+    expect(html).toContain(">11,12,13<");
+  });
+  it("adds only the columns some item uses", () => {
+    const text = reportBundle([{ name: "a", value: 1, unit: "", meaning: "m", n: 5 }])["text/plain"] as string;
+    expect(text.split("\n")[1]).toBe("name  value  n  unit  meaning");
+  });
+  it("validates n, ci and seeds, naming the item", () => {
+    const it0 = { name: "a", value: 0.5, unit: "", meaning: "m" };
+    expect(() => validateReportItems([{ ...it0, n: 0 }])).toThrow(/"a" has n = 0; n must be a positive integer/);
+    expect(() => validateReportItems([{ ...it0, n: 2.5 }])).toThrow(/n must be a positive integer/);
+    expect(() => validateReportItems([{ ...it0, ci: [0.6, 0.7] }])).toThrow(/"a" has value 0.5 outside its ci \[0.6, 0.7\]/);
+    expect(() => validateReportItems([{ ...it0, ci: [0.4, 0.45] }])).toThrow(/outside its ci/);
+    expect(() => validateReportItems([{ ...it0, ci: [0.7, 0.4] }])).toThrow(/outside its ci/);
+    expect(() => validateReportItems([{ ...it0, ci: [0.4] }])).toThrow(/ci must be \[lo, hi\]/);
+    expect(() => validateReportItems([{ ...it0, ci: [NaN, 1] }])).toThrow(/ci must be \[lo, hi\]/);
+    expect(() => validateReportItems([{ ...it0, seeds: [1, 2.5] }])).toThrow(/seeds must be a non-empty array of integers/);
+    expect(() => validateReportItems([{ ...it0, seeds: [] }])).toThrow(/seeds must be/);
+    expect(validateReportItems([{ ...it0, ci: [0.5, 0.5], n: 3, seeds: [0] }])).toEqual([{ ...it0, ci: [0.5, 0.5], n: 3, seeds: [0] }]);
+    expect(validateReportItems([{ ...it0, ci: [0.5 + 1e-12, 0.6] }])[0].ci).toEqual([0.5 + 1e-12, 0.6]); // round-off tolerated
+  });
+  it("survives the nbformat round trip", () => {
+    const out = [{ output_type: "display_data", data: { [REPORT_MIME]: JSON.stringify(reportBundle(stat)[REPORT_MIME]) } }];
+    expect(reportItemsFromOutputs(out)).toEqual(stat);
+  });
+});
+
 describe("report", () => {
   it("prints the text table outside a notebook", () => {
     const log = jest.spyOn(console, "log").mockImplementation(() => undefined);
