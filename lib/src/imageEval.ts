@@ -18,13 +18,23 @@
  * | diversity    | mean pairwise feature distance within each target class        |
  * | inceptionScore | exp(E KL(p(y|x) ‖ p(y))) on the evaluator's probabilities    |
  *
+ * {@link ImageEvaluator.evaluateValid} (issue 14) gives the scores that hold at the course's
+ * sizes: accuracy with its Wilson interval (Wilson 1927), KID with its standard error
+ * (Bińkowski et al. 2018) instead of the FID-style distance, precision/recall on equal-size sets
+ * (Kynkäänniemi et al. 2019) and diversity over the samples classified as asked.
+ * {@link ImageEvaluator.judge} returns the per-image correctness behind the accuracy, for paired
+ * intervals.
+ *
  * @see notebooks/02_classifier_guidance.ipynb
  */
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "./random";
 import { ConvClassifier } from "./nets/classifier";
 import { ImageDataset, fashionMnistBatch } from "./data/fashionMnist";
-import { classAccuracy, diversity, inceptionScore } from "./metrics/classScores";
+import { classAccuracy, diversity, diversityAsAsked, inceptionScore } from "./metrics/classScores";
+import { KidResult, kernelInceptionDistance } from "./metrics/kid";
+import { Interval } from "./stats/interval";
+import { wilsonInterval } from "./stats/wilson";
 import { frechetDistance } from "./metrics/frechet";
 import { precisionRecall } from "./metrics/precisionRecall";
 
@@ -40,6 +50,25 @@ export interface ImageMetrics {
   recall: number;
   diversity: number;
   inceptionScore: number;
+}
+
+/**
+ * Scores of {@link ImageEvaluator.evaluateValid}: each valid at the sizes the course uses.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface ValidImageMetrics {
+  n: number;
+  /** Samples classified as their target. */
+  correct: number;
+  /** Accuracy with its 95% Wilson interval. */
+  accuracy: Interval;
+  /** KID against the reference set, with its jackknife SE. */
+  kid: KidResult;
+  /** Precision/recall against a seeded subsample of the reference set of the samples' size. */
+  precision: number;
+  recall: number;
+  /** Within-class diversity over the samples classified as asked (`kept` of them). */
+  diversityAsAsked: { diversity: number; kept: number; classes: number } | null;
 }
 
 /**
@@ -143,6 +172,62 @@ export class ImageEvaluator {
         recall: pr.recall,
         diversity: diversity(features, labels),
         inceptionScore: inceptionScore(logits, { fromLogits: true }),
+      };
+    } finally {
+      tf.dispose([features, logits]);
+    }
+  }
+
+  /**
+   * Per-image verdicts of the judge: 1 where the evaluator classifies image i as labels[i], else 0.
+   * @see notebooks/02_classifier_guidance.ipynb
+   */
+  judge(images: tf.Tensor4D, labels: ArrayLike<number>): Uint8Array {
+    const n = images.shape[0];
+    if (labels.length !== n) throw new Error(`ImageEvaluator.judge: ${n} images but ${labels.length} labels`);
+    const { features, logits } = this.embed(images);
+    try {
+      const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync()); // [N]
+      return Uint8Array.from({ length: n }, (_, i) => (pred[i] === labels[i] ? 1 : 0));
+    } finally {
+      tf.dispose([features, logits]);
+    }
+  }
+
+  /**
+   * Scores that hold at small N (issue 14): accuracy with a Wilson interval, KID with its SE,
+   * precision/recall against `n` reference images drawn with `seed` (needs n ≤ numReference), and
+   * diversity over the samples classified as asked (null when no class has 2 of them). The
+   * existing {@link evaluate} is unchanged.
+   * @see notebooks/02_classifier_guidance.ipynb
+   */
+  evaluateValid(images: tf.Tensor4D, labels: ArrayLike<number>, opts: { seed: number }): ValidImageMetrics {
+    const n = images.shape[0];
+    if (labels.length !== n) throw new Error(`ImageEvaluator.evaluateValid: ${n} images but ${labels.length} labels`);
+    if (n <= this.k) throw new Error(`ImageEvaluator.evaluateValid: need more than k = ${this.k} images, got ${n}`);
+    if (n > this.referenceFeatures.shape[0]) throw new Error(`ImageEvaluator.evaluateValid: equal-size precision/recall needs n ≤ numReference = ${this.referenceFeatures.shape[0]}, got ${n}`);
+    const { features, logits } = this.embed(images);
+    try {
+      const finite = tf.tidy(() => tf.all(tf.isFinite(features)).dataSync()[0]);
+      if (!finite) throw new Error("ImageEvaluator.evaluateValid: the images give non-finite features (NaN or Inf pixels?)");
+      const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync()); // [N]
+      let correct = 0;
+      for (let i = 0; i < n; i++) if (pred[i] === labels[i]) correct++;
+      const pr = precisionRecall(this.referenceFeatures, features, { k: this.k, equalSize: "subsample", seed: opts.seed });
+      let asAsked: ValidImageMetrics["diversityAsAsked"] = null;
+      try {
+        asAsked = diversityAsAsked(features, labels, pred);
+      } catch (e) {
+        if (!/no class has 2 samples/.test((e as Error).message)) throw e;
+      }
+      return {
+        n,
+        correct,
+        accuracy: wilsonInterval(correct, n),
+        kid: kernelInceptionDistance(this.referenceFeatures, features),
+        precision: pr.precision,
+        recall: pr.recall,
+        diversityAsAsked: asAsked,
       };
     } finally {
       tf.dispose([features, logits]);

@@ -54,3 +54,4 @@ export * from "./text2img/context";
 export * from "./text2img/train";
 export * from "./text2img/sample";
 export * from "./stats";
+export * from "./metrics/floor";

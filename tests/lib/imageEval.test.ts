@@ -197,3 +197,39 @@ describe("ImageEvaluator", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe("ImageEvaluator: judge and evaluateValid (issue 14)", () => {
+  test("judge gives per-image correctness whose mean is evaluate()'s accuracy; evaluateValid's scores match the metric functions", () => {
+    const { kernelInceptionDistance } = jest.requireActual("../../lib/src/metrics/kid") as typeof import("../../lib/src/metrics/kid");
+    const ev = new ImageEvaluator(clf, data, { numReference: 40, seed: 1 });
+    const idx = Int32Array.from({ length: 20 }, (_, i) => 40 + i);
+    const images = fashionMnistBatch(data, idx);
+    const labels = Int32Array.from(idx, (i) => data.labels[i]);
+    const before = tf.memory().numTensors;
+    const ok = ev.judge(images, labels);
+    const v = ev.evaluateValid(images, labels, { seed: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    const pred = predictions(images);
+    expect(Array.from(ok)).toEqual(pred.map((p, i) => (p === labels[i] ? 1 : 0)));
+    const m = ev.evaluate(images, labels);
+    const correct = ok.reduce((a, b) => a + b, 0);
+    expect(correct / 20).toBeCloseTo(m.accuracy, 12);
+    expect(v.correct).toBe(correct);
+    expect(v.accuracy.estimate).toBeCloseTo(m.accuracy, 12);
+    expect(v.accuracy.method).toBe("wilson");
+    expect(v.accuracy.lo).toBeLessThanOrEqual(v.accuracy.estimate);
+    const feats = clf.features(images);
+    const kid = kernelInceptionDistance(ev.referenceFeatures, feats);
+    const pr = precisionRecall(ev.referenceFeatures, feats, { equalSize: "subsample", seed: 2 });
+    feats.dispose();
+    expect(v.kid.kid).toBeCloseTo(kid.kid, 6);
+    expect(v.precision).toBe(pr.precision);
+    expect(v.recall).toBe(pr.recall);
+    expect(() => ev.judge(images, [0])).toThrow(/20 images but 1 labels/);
+    images.dispose();
+    const big = fashionMnistBatch(data, all);
+    expect(() => ev.evaluateValid(big, data.labels, { seed: 0 })).toThrow(/needs n ≤ numReference = 40, got 60/);
+    big.dispose();
+    ev.dispose();
+  });
+});

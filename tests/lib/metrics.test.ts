@@ -2,6 +2,9 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../../lib/src/backend";
 import { Rng } from "../../lib/src/random";
 import { mmdRbf, nearestModeStats, slicedWasserstein, wasserstein1dSquared } from "../../lib/src/metrics";
+import { assertFrechetSampleSize, checkedFrechetDistance, frechetDistance } from "../../lib/src/metrics/frechet";
+import { precisionRecall } from "../../lib/src/metrics/precisionRecall";
+import { diversity, diversityAsAsked } from "../../lib/src/metrics/classScores";
 
 beforeAll(async () => {
   await initBackend();
@@ -168,5 +171,74 @@ describe("nearestModeStats", () => {
     expect(s.coverage).toBe(1); // default minFraction 0.5/2: ≥ 1 of 4 samples
     expect(nearestModeStats(x, centers, { radius: 5, minFraction: 0.5 }).coverage).toBe(0.5);
     expect(nearestModeStats(x, [[0, 0], [10, 0], [0, 50]]).coverage).toBeCloseTo(2 / 3, 12);
+  });
+});
+
+describe("issue 14: metrics that hold at the sizes used", () => {
+  const rows = (rng: Rng, n: number, d: number, shift = 0) => Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal() + shift));
+
+  it("checkedFrechetDistance refuses N < 5·F with a clear error, and otherwise equals frechetDistance", () => {
+    const rng = new Rng(1);
+    const a = rows(rng, 49, 10);
+    const b = rows(rng, 60, 10, 0.5);
+    expect(() => checkedFrechetDistance(a, b)).toThrow(/49 samples for 10-dimensional features; the Fréchet distance needs N ≥ 5 × 10 = 50 per set .*too noisy.*pcaDim ≤ 9/);
+    expect(() => checkedFrechetDistance(rows(rng, 8, 10), b)).toThrow(/singular/);
+    const a50 = rows(rng, 50, 10);
+    const r = checkedFrechetDistance(a50, b);
+    expect(r).toEqual({ distance: frechetDistance(a50, b), n: 50, dim: 10, reduced: false });
+    expect(() => assertFrechetSampleSize(100, 100, 21)).toThrow(/105/);
+    expect(() => assertFrechetSampleSize(105, 200, 21)).not.toThrow();
+  });
+
+  it("with pcaDim it projects both sets on the union's components and checks N against pcaDim", () => {
+    const rng = new Rng(2);
+    const a = rows(rng, 40, 20);
+    const b = rows(rng, 40, 20, 1); // shifted by 1 in every coordinate: the top component carries it
+    const r = checkedFrechetDistance(a, b, { pcaDim: 4 });
+    expect(r.reduced).toBe(true);
+    expect(r.dim).toBe(4);
+    expect(r.distance).toBeGreaterThan(10); // ‖μ1 − μ2‖² ≈ 20 lies along the first component
+    expect(() => checkedFrechetDistance(a, b, { pcaDim: 9 })).toThrow(/N ≥ 5 × 9 = 45/);
+    expect(() => checkedFrechetDistance(a, b, { pcaDim: 0 })).toThrow(/pcaDim must be an integer in 1…20/);
+    const same = checkedFrechetDistance(a, a, { pcaDim: 4 });
+    expect(same.distance).toBeLessThan(1e-9);
+  });
+
+  it("precisionRecall equalSize: 'require' throws on unequal sets, 'subsample' draws the larger down with a seed", () => {
+    const rng = new Rng(3);
+    const real = rows(rng, 60, 3);
+    const fake = rows(rng, 30, 3);
+    expect(() => precisionRecall(real, fake, { equalSize: "require" })).toThrow(/equal-size sets required, got 60 real and 30 fake/);
+    expect(() => precisionRecall(real, fake, { equalSize: "subsample" })).toThrow(/needs an integer seed/);
+    const a = precisionRecall(real, fake, { equalSize: "subsample", seed: 1 });
+    expect(precisionRecall(real, fake, { equalSize: "subsample", seed: 1 })).toEqual(a);
+    // The same as passing the first 30 of the seeded permutation by hand.
+    const idx = Array.from(new Rng(1).permutation(60).slice(0, 30)).sort((x, y) => x - y);
+    expect(a).toEqual(precisionRecall(idx.map((i) => real[i]), fake));
+    expect(precisionRecall(fake, fake, { equalSize: "require" })).toEqual({ precision: 1, recall: 1 });
+    expect(() => precisionRecall(real, fake, { equalSize: "bogus" as "require" })).toThrow(/equalSize must be/);
+  });
+
+  it("diversityAsAsked keeps only the samples classified as their target, so noise cannot win", () => {
+    const rng = new Rng(4);
+    // Class 0: 4 tight samples classified correctly, 4 far-flung 'garbage' samples classified as class 1.
+    const tight = Array.from({ length: 4 }, () => [0.1 * rng.normal(), 0.1 * rng.normal()]);
+    const garbage = Array.from({ length: 4 }, () => [10 * rng.normal(), 10 * rng.normal()]);
+    const feats = [...tight, ...garbage];
+    const targets = [0, 0, 0, 0, 0, 0, 0, 0];
+    const predicted = [0, 0, 0, 0, 1, 1, 1, 1];
+    const d = diversityAsAsked(feats, targets, predicted);
+    expect(d.kept).toBe(4);
+    expect(d.classes).toBe(1);
+    expect(d.diversity).toBeCloseTo(diversity(tight), 5);
+    expect(diversity(feats, targets)).toBeGreaterThan(10 * d.diversity); // the old score rewards the garbage
+    // Logits work too (argmax), and a tensor of logits gives the same.
+    const logits = predicted.map((p) => (p === 0 ? [2, 0] : [0, 2]));
+    expect(diversityAsAsked(feats, targets, logits)).toEqual(d);
+    const t = tf.tensor2d(logits);
+    expect(diversityAsAsked(feats, targets, t)).toEqual(d);
+    t.dispose();
+    expect(() => diversityAsAsked(feats, targets, [1, 1, 1, 1, 1, 1, 1, 1])).toThrow(/no class has 2 samples classified as asked \(0 of 8/);
+    expect(() => diversityAsAsked(feats, targets, [0, 1])).toThrow(/8 samples but 2 predictions/);
   });
 });

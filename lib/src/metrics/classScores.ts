@@ -13,6 +13,10 @@
  * | `pY`     | p(y) = mean_x p(y | x), the marginal           |
  * | `feats`  | φ(x), features [N, F]                          |
  *
+ * Diversity rewards garbage: noise images are far apart in feature space. {@link diversityAsAsked}
+ * therefore keeps only the samples the judge classifies as their target class (a sample that is
+ * not the asked-for item cannot add diversity), and reports how many were kept.
+ *
  * @see notebooks/02_classifier_guidance.ipynb
  */
 import * as tf from "@tensorflow/tfjs";
@@ -148,4 +152,52 @@ export function inceptionScore(probs: tf.Tensor2D | ArrayLike<number>[], opts: {
     if (p > 0) kl += p * (Math.log(p) - Math.log(pY[j]));
   }
   return Math.exp(kl / n);
+}
+
+/**
+ * Result of {@link diversityAsAsked}.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface DiversityAsAsked {
+  /** Within-class mean pairwise feature distance over the kept samples (equal class weights). */
+  diversity: number;
+  /** Samples classified as their target (the ones used). */
+  kept: number;
+  /** Classes with at least 2 kept samples (the ones averaged). */
+  classes: number;
+}
+
+/**
+ * {@link diversity} over only the samples that the judge classifies as asked: argmax of
+ * `predicted` (logits / probabilities [N, K], or class ids [N]) equal to the target in
+ * `labels`. Classes with fewer than 2 such samples are skipped; throws if none is left.
+ *
+ * @example diversityAsAsked(feats, targets, logits) // { diversity, kept, classes }
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function diversityAsAsked(feats: FeatureMatrix, labels: Labels, predicted: tf.Tensor | ArrayLike<number>[] | ArrayLike<number>): DiversityAsAsked {
+  const r = toRows(feats, "diversityAsAsked");
+  const tgt = labelArray(labels, "diversityAsAsked");
+  if (tgt.length !== r.n) throw new Error(`diversityAsAsked: ${r.n} samples but ${tgt.length} labels`);
+  const pred = predictedClasses(predicted, "diversityAsAsked");
+  if (pred.length !== r.n) throw new Error(`diversityAsAsked: ${r.n} samples but ${pred.length} predictions`);
+  const groups = new Map<number, number[]>();
+  let kept = 0;
+  for (let i = 0; i < r.n; i++) {
+    if (pred[i] !== tgt[i]) continue;
+    kept++;
+    const g = groups.get(tgt[i]);
+    if (g) g.push(i);
+    else groups.set(tgt[i], [i]);
+  }
+  const perClass = [...groups.values()].filter((idx) => idx.length >= 2).map((idx) => meanPairwiseDistance(r, idx));
+  if (perClass.length === 0) throw new Error(`diversityAsAsked: no class has 2 samples classified as asked (${kept} of ${r.n} were)`);
+  return { diversity: perClass.reduce((p, q) => p + q, 0) / perClass.length, kept, classes: perClass.length };
+}
+
+/** Predicted class ids from logits/probabilities [N, K] (argmax) or ids [N]. */
+function predictedClasses(predicted: tf.Tensor | ArrayLike<number>[] | ArrayLike<number>, who: string): ArrayLike<number> {
+  if (predicted instanceof tf.Tensor) return predicted.rank === 2 ? argmaxRows(toRows(predicted as tf.Tensor2D, who)) : labelArray(predicted, who);
+  if (predicted.length > 0 && typeof predicted[0] !== "number") return argmaxRows(toRows(predicted as ArrayLike<number>[], who));
+  return predicted as ArrayLike<number>;
 }

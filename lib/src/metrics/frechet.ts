@@ -18,10 +18,15 @@
  *
  * Everything runs in float64 in JavaScript (ml-matrix for the eigendecompositions).
  *
+ * Sample size: the covariance of F features needs many more than F samples; issue 14 sets
+ * N ≥ 5·F. {@link checkedFrechetDistance} enforces it (optionally after PCA to fewer dimensions);
+ * {@link frechetDistance} itself stays unchecked for existing callers.
+ *
  * @see notebooks/02_classifier_guidance.ipynb
  */
 import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { FeatureMatrix, columnMean, toRows } from "./features";
+import { pca } from "./pca";
 
 /**
  * Mean and covariance of a feature set; `cov` is F×F row-major.
@@ -128,4 +133,85 @@ export function frechetDistance(featsA: FeatureMatrix, featsB: FeatureMatrix): n
   const b = featureStats(featsB);
   if (a.mu.length !== b.mu.length) throw new Error(`frechetDistance: feature dims differ (${a.mu.length} vs ${b.mu.length})`);
   return frechetFromStats(a.mu, a.cov, b.mu, b.cov);
+}
+
+/**
+ * Samples needed per feature dimension before a Fréchet distance is trusted (issue 14: N ≥ 5·F).
+ * Below it the covariance estimate is too noisy (and singular for N ≤ F).
+ *
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export const FRECHET_MIN_SAMPLES_PER_DIM = 5;
+
+/**
+ * Options of {@link checkedFrechetDistance}.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface CheckedFrechetOptions {
+  /** Project both sets onto this many principal components of their union first (PCA, Pearson 1901). */
+  pcaDim?: number;
+  /** Default {@link FRECHET_MIN_SAMPLES_PER_DIM}. */
+  minSamplesPerDim?: number;
+}
+
+/**
+ * Result of {@link checkedFrechetDistance}: the distance and what it was computed on.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface CheckedFrechet {
+  distance: number;
+  /** The smaller set's size. */
+  n: number;
+  /** Feature dimension used (after PCA if any). */
+  dim: number;
+  /** Whether the features were PCA-reduced. */
+  reduced: boolean;
+}
+
+/**
+ * Throw a clear error unless both sets have at least `minSamplesPerDim · dim` rows.
+ *
+ * @example assertFrechetSampleSize(600, 600, 128) // throws: 640 needed
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function assertFrechetSampleSize(nA: number, nB: number, dim: number, minSamplesPerDim = FRECHET_MIN_SAMPLES_PER_DIM): void {
+  const need = minSamplesPerDim * dim;
+  const n = Math.min(nA, nB);
+  if (n < need) {
+    throw new Error(
+      `frechet: ${n} samples for ${dim}-dimensional features; the Fréchet distance needs N ≥ ${minSamplesPerDim} × ${dim} = ${need} per set ` +
+        `(its covariance is ${n <= dim ? "singular" : "too noisy"}). Use more samples, PCA-reduce the features (pcaDim ≤ ${Math.floor(n / minSamplesPerDim)}), or use kernelInceptionDistance.`,
+    );
+  }
+}
+
+/**
+ * The Fréchet distance with the sample-size guard: both sets need N ≥ 5 × the feature dimension,
+ * else it throws. With `pcaDim`, both sets are first projected onto the top `pcaDim` principal
+ * components of their union (lib's {@link pca}), and the rule applies to `pcaDim`. The plain
+ * {@link frechetDistance} stays unchecked for existing callers.
+ *
+ * @example checkedFrechetDistance(real, samples, { pcaDim: 16 }) // N ≥ 80 per set
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export function checkedFrechetDistance(featsA: FeatureMatrix, featsB: FeatureMatrix, opts: CheckedFrechetOptions = {}): CheckedFrechet {
+  const a = toRows(featsA, "checkedFrechetDistance");
+  const b = toRows(featsB, "checkedFrechetDistance");
+  if (a.f !== b.f) throw new Error(`checkedFrechetDistance: feature dims differ (${a.f} vs ${b.f})`);
+  const per = opts.minSamplesPerDim ?? FRECHET_MIN_SAMPLES_PER_DIM;
+  if (!(per > 0)) throw new Error(`checkedFrechetDistance: minSamplesPerDim must be positive, got ${per}`);
+  const n = Math.min(a.n, b.n);
+  if (opts.pcaDim === undefined) {
+    assertFrechetSampleSize(a.n, b.n, a.f, per);
+    return { distance: frechetDistance(featsA, featsB), n, dim: a.f, reduced: false };
+  }
+  const k = opts.pcaDim;
+  if (!Number.isInteger(k) || k < 1 || k > a.f) throw new Error(`checkedFrechetDistance: pcaDim must be an integer in 1…${a.f}, got ${k}`);
+  assertFrechetSampleSize(a.n, b.n, k, per);
+  const rows: number[][] = [];
+  for (const r of [a, b]) for (let i = 0; i < r.n; i++) rows.push(Array.from(r.data.subarray(i * r.f, (i + 1) * r.f)));
+  const proj = pca(rows, k).projected; // [Na + Nb, k]
+  const pa = { data: proj.subarray(0, a.n * k), shape: [a.n, k] as [number, number] };
+  const pb = { data: proj.subarray(a.n * k), shape: [b.n, k] as [number, number] };
+  return { distance: frechetDistance(pa, pb), n, dim: k, reduced: true };
 }

@@ -16,13 +16,18 @@
  * | `k`      | k, the neighbour that sets each ball's radius           |
  * | `radii2` | ‖φ − NN_k(φ)‖², squared k-NN radius of each point       |
  *
+ * Equal sizes: both numbers depend on the set sizes (a larger set has smaller k-NN radii), so
+ * compare them only at |real| = |fake| (the paper uses 50k against 50k). `equalSize: "require"`
+ * enforces it; `"subsample"` draws the larger set down to the smaller's size with a seed.
+ *
  * Distances are computed on the tf backend in blocks of rows (float32, after centring both sets
  * on their joint mean), so N of a few thousand takes well under a second.
  *
  * @see notebooks/02_classifier_guidance.ipynb
  */
 import * as tf from "@tensorflow/tfjs";
-import { FeatureMatrix, centredTensor, columnMean, forEachDistanceBlock, toRows } from "./features";
+import { FeatureMatrix, Rows, centredTensor, columnMean, forEachDistanceBlock, toRows } from "./features";
+import { Rng } from "../random";
 
 /**
  * Result of {@link precisionRecall}.
@@ -34,6 +39,27 @@ export interface PrecisionRecall {
   precision: number;
   /** fraction of real samples inside the fake manifold (coverage, diversity) */
   recall: number;
+}
+
+/**
+ * Options of {@link precisionRecall}.
+ * @see notebooks/02_classifier_guidance.ipynb
+ */
+export interface PrecisionRecallOptions {
+  /** The neighbour that sets each ball's radius (default 3). */
+  k?: number;
+  /** "require": throw unless both sets have the same size; "subsample": draw the larger set down (needs `seed`). Default: no check. */
+  equalSize?: "require" | "subsample";
+  /** Seed of the subsample. */
+  seed?: number;
+}
+
+/** `m` rows of r drawn without replacement (a seeded permutation's first m, in original order). */
+function subsampleRows(r: Rows, m: number, rng: Rng): Rows {
+  const idx = Array.from(rng.permutation(r.n).slice(0, m)).sort((a, b) => a - b);
+  const data = new Float64Array(m * r.f);
+  idx.forEach((i, p) => data.set(r.data.subarray(i * r.f, (i + 1) * r.f), p * r.f));
+  return { data, n: m, f: r.f };
 }
 
 /** Squared distance from each row of x to its k-th nearest other row (itself excluded by index). */
@@ -88,16 +114,27 @@ function fractionInside(query: tf.Tensor2D, ref: tf.Tensor2D, radii2: Float32Arr
  * recall = fraction of real samples inside the fake manifold. A point on a ball's boundary
  * counts as inside. Identical sets give 1 and 1; far-apart sets give 0 and 0; a fake set that
  * covers half of the real modes gives precision ≈ 1 and recall ≈ 0.5. Needs more than k
- * samples in each set.
+ * samples in each set. Pass `equalSize` to compare only equal-size sets (see the header).
  *
  * @example const { precision, recall } = precisionRecall(featsReal, featsFake); // k = 3
+ * @example precisionRecall(featsReal, featsFake, { equalSize: "subsample", seed: 0 })
  * @see notebooks/02_classifier_guidance.ipynb
  */
-export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: { k?: number } = {}): PrecisionRecall {
+export function precisionRecall(real: FeatureMatrix, fake: FeatureMatrix, opts: PrecisionRecallOptions = {}): PrecisionRecall {
   const k = opts.k ?? 3;
   if (!Number.isInteger(k) || k < 1) throw new Error(`precisionRecall: k must be a positive integer, got ${k}`);
-  const r = toRows(real, "precisionRecall");
-  const g = toRows(fake, "precisionRecall");
+  let r = toRows(real, "precisionRecall");
+  let g = toRows(fake, "precisionRecall");
+  if (opts.equalSize === "require" && r.n !== g.n) {
+    throw new Error(`precisionRecall: equal-size sets required, got ${r.n} real and ${g.n} fake (use equalSize: "subsample" with a seed, or sample ${r.n} images)`);
+  } else if (opts.equalSize === "subsample") {
+    if (opts.seed === undefined || !Number.isInteger(opts.seed)) throw new Error(`precisionRecall: equalSize "subsample" needs an integer seed, got ${opts.seed}`);
+    const rng = new Rng(opts.seed);
+    if (r.n > g.n) r = subsampleRows(r, g.n, rng);
+    else if (g.n > r.n) g = subsampleRows(g, r.n, rng);
+  } else if (opts.equalSize !== undefined && opts.equalSize !== "require") {
+    throw new Error(`precisionRecall: equalSize must be "require" or "subsample", got ${String(opts.equalSize)}`);
+  }
   if (r.f !== g.f) throw new Error(`precisionRecall: feature dims differ (${r.f} vs ${g.f})`);
   if (r.n <= k || g.n <= k) throw new Error(`precisionRecall: need more than k = ${k} samples per set, got ${r.n} real and ${g.n} fake`);
   const centre = columnMean(r, g);
