@@ -55,3 +55,4 @@ export * from "./text2img/train";
 export * from "./text2img/sample";
 export * from "./stats";
 export * from "./metrics/floor";
+export * from "./metrics/kid";
