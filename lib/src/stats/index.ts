@@ -10,3 +10,4 @@ export * from "./wilson";
 export * from "./bootstrap";
 export * from "./seeds";
 export * from "./verdict";
+export * from "./agreement";
