@@ -8,9 +8,11 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { defaultJobs, findNotebooks, gradeBatch, pickNotebook, runWorker } from "./grade/batch";
+import { completeBatchAfterCrash, defaultJobs, gradeBatch, pickFromFolder, runWorker } from "./grade/batch";
 import { formatTable, toGradescope, writeFileAtomic } from "./grade/results";
 import { failedReport, GradeOptions, Grader, GradeReport } from "./grade/score";
+import { gradeScript, supervise, writtenSince } from "./grade/supervise";
+import { cleanText } from "./grade/text";
 import type { SandboxLimits } from "./grade/sandbox";
 
 /** The CLI's help text. */
@@ -112,22 +114,34 @@ function singleOut(args: CliArgs, stem: string, fallbackDir: string): string {
   return path.resolve(out);
 }
 
-/** Grade one submission (a notebook, or a Gradescope folder) and write its results. */
+/** The notebook a single submission grades (a Gradescope folder's one notebook), its stem and results path. */
+function singleTarget(args: CliArgs, isDir: boolean): { file: string | null; problem?: string; stem: string; out: string } {
+  const target = path.resolve(args.target);
+  let stem = path.basename(target).replace(/\.ipynb$/, "");
+  let pick: { file: string | null; problem?: string } = { file: target };
+  if (isDir) {
+    pick = pickFromFolder(target);
+    if (pick.file) stem = path.basename(pick.file, ".ipynb");
+  }
+  return { ...pick, stem, out: singleOut(args, cleanText(stem), isDir ? target : path.dirname(target)) };
+}
+
+/** Grade one submission (a notebook, or a Gradescope submission folder) and write its results. */
 async function gradeOne(args: CliArgs, isDir: boolean): Promise<number> {
   const grader = new Grader({ ...args.grade, concurrency: os.cpus().length });
   const target = path.resolve(args.target);
   let report: GradeReport;
-  let stem = path.basename(target).replace(/\.ipynb$/, "");
+  let out: string;
   try {
-    if (isDir) {
-      const pick = pickNotebook(findNotebooks(target));
-      if (pick.file) stem = path.basename(pick.file, ".ipynb");
-      report = pick.file ? await grader.grade(pick.file) : grader.ungradable(path.basename(target), pick.problem ?? "no notebook", args.grade.notebook);
-    } else report = await grader.grade(target);
+    const t = singleTarget(args, isDir);
+    out = t.out;
+    report = t.file ? await grader.grade(t.file) : grader.ungradable(path.basename(target), t.problem ?? "no notebook", args.grade.notebook);
   } catch (e) {
+    out = singleOut(args, path.basename(target).replace(/\.ipynb$/, ""), isDir ? target : path.dirname(target));
     report = failedReport(path.basename(target), (e as Error).message ?? String(e));
+  } finally {
+    grader.close();
   }
-  const out = singleOut(args, stem, isDir ? target : path.dirname(target));
   try {
     writeFileAtomic(out, JSON.stringify(toGradescope(report), null, 2) + "\n");
   } catch (e) {
@@ -143,6 +157,8 @@ async function main(argv: string[]): Promise<number> {
     runWorker(argv[1] ?? "{}");
     return -1;
   }
+  const supervised = argv[0] === "--supervised";
+  if (supervised) argv = argv.slice(1);
   let args: CliArgs | null;
   try {
     args = parseArgs(argv);
@@ -156,13 +172,37 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const target = path.resolve(args.target);
-  if (!fs.existsSync(target)) {
-    process.stderr.write(`grade: no such file or folder: ${args.target}\n`);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(target); // a symlinked submission is reported, never followed
+  } catch {
+    process.stderr.write(`grade: no such file or folder: ${cleanText(args.target)}\n`);
     return 2;
   }
-  const isDir = fs.statSync(target).isDirectory();
-  if (!isDir || args.gradescope || (args.out ?? "").endsWith(".json")) return gradeOne(args, isDir);
+  const isDir = st.isDirectory();
+  const single = !isDir || args.gradescope || (args.out ?? "").endsWith(".json");
   const out = path.resolve(args.out ?? `${target.replace(/[\\/]+$/, "")}-grades`);
+  if (!supervised && process.env.COURSE_GRADE_UNSUPERVISED !== "1") {
+    const a = args;
+    const since = Date.now();
+    const fallback = single
+      ? (why: string) => {
+        let file: string;
+        try {
+          file = singleTarget(a, isDir).out;
+        } catch {
+          file = singleOut(a, path.basename(target).replace(/\.ipynb$/, ""), isDir ? target : path.dirname(target));
+        }
+        if (!writtenSince(file, since)) writeFileAtomic(file, JSON.stringify(toGradescope(failedReport(path.basename(target), why)), null, 2) + "\n");
+        process.stderr.write(`grade: ${why}; results: ${file}\n`);
+      }
+      : (why: string) => {
+        const n = completeBatchAfterCrash(target, out, why);
+        process.stderr.write(`grade: ${why}; ${n} submissions got an autograder-error result (a rerun regrades them); gradebook: ${path.join(out, "gradebook.csv")}\n`);
+      };
+    return (await supervise(gradeScript(), argv, fallback)).code;
+  }
+  if (single) return gradeOne(args, isDir);
   const summary = await gradeBatch({ folder: target, out, jobs: args.jobs, force: args.force, grade: args.grade, progress: args.quiet ? "none" : "auto" });
   if (summary.interrupted) {
     process.stderr.write(`grade: interrupted; ${summary.graded.length + summary.failed.length} graded this run (complete files only); rerun to resume\n`);

@@ -18,7 +18,8 @@ import * as os from "os";
 import * as path from "path";
 import { ProgressBar, ProgressMode } from "@course/lib";
 import { failedReport, GradeOptions, Grader, GradeReport } from "./score";
-import { identifyNotebook, readSubmission, Submission } from "./extract";
+import { identifyNotebook, notAFileReason, readSubmission, Submission } from "./extract";
+import { cleanText } from "./text";
 import { CourseNotebook } from "../course";
 import { gradedNotebooks } from "./load";
 import { GradebookRow, gradebookCsv, GradescopeResults, isTempFile, rowFromResults, toGradescope, writeFileAtomic } from "./results";
@@ -54,18 +55,52 @@ export interface BatchSummary {
 
 /** Notebooks under `dir` (recursive; skips checkpoints, hidden folders and node_modules). */
 export function findNotebooks(dir: string): string[] {
-  const out: string[] = [];
+  return findNotebookEntries(dir).files;
+}
+
+/**
+ * Notebook files under `dir`, and the `.ipynb` entries that are not regular files or folders
+ * that cannot be read (symlinks are never followed), each with a student-facing reason.
+ */
+export function findNotebookEntries(dir: string): { files: string[]; odd: string[] } {
+  const files: string[] = [];
+  const odd: string[] = [];
   const walk = (d: string, depth: number) => {
     if (depth > 6) return;
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    let list: fs.Dirent[];
+    try {
+      list = fs.readdirSync(d, { withFileTypes: true });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      odd.push(`the folder ${depth === 0 ? "" : `${cleanText(path.relative(dir, d))} `}cannot be read (${code === "EACCES" || code === "EPERM" ? "permission denied" : code ?? "error"})`);
+      return;
+    }
+    for (const e of list.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (e.name.startsWith(".") || e.name === "node_modules" || e.name === "__MACOSX") continue;
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.isFile() && e.name.endsWith(".ipynb")) out.push(p);
+      else if (e.isFile() && e.name.endsWith(".ipynb")) files.push(p);
+      else if (e.name.endsWith(".ipynb") && !e.isFile()) {
+        let why: string | null = null;
+        try {
+          why = notAFileReason(fs.lstatSync(p), cleanText(e.name));
+        } catch {
+          why = `${cleanText(e.name)} cannot be read`;
+        }
+        if (why) odd.push(why);
+      }
     }
   };
   walk(dir, 0);
-  return out;
+  return { files, odd };
+}
+
+/** Pick the one notebook of a folder, explaining odd entries when there is none. */
+export function pickFromFolder(dir: string): { file: string | null; problem?: string } {
+  const { files, odd } = findNotebookEntries(dir);
+  const pick = pickNotebook(files);
+  if (!pick.file && files.length === 0 && odd.length > 0) return { file: null, problem: `no readable .ipynb notebook found in the submission: ${odd.slice(0, 3).join("; ")}` };
+  return pick;
 }
 
 /** Pick the one notebook of a student's folder (preferring course-named `NN_*.ipynb`). */
@@ -74,7 +109,8 @@ export function pickNotebook(files: string[]): { file: string | null; problem?: 
   if (files.length === 0) return { file: null, problem: "no .ipynb notebook found in the submission" };
   const named = files.filter((f) => /^\d\d_/.test(path.basename(f)));
   if (named.length === 1) return { file: named[0] };
-  return { file: null, problem: `found ${files.length} notebooks (${files.map((f) => path.basename(f)).join(", ")}); submit exactly one` };
+  const names = files.slice(0, 5).map((f) => cleanText(path.basename(f))).join(", ") + (files.length > 5 ? ", …" : "");
+  return { file: null, problem: `found ${files.length} notebooks (${names}); submit exactly one` };
 }
 
 /**
@@ -103,7 +139,19 @@ export function batchAssignment(entries: BatchEntry[], root: string): string | u
   return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0];
 }
 
-/** The submissions of a batch folder, sorted by student. */
+/** A student name safe for a file name and a gradebook cell (collisions are resolved after this). */
+export function cleanStudentName(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  const name = raw.replace(/[\\/:*?"<>|\x00-\x1f\x7f-\x9f]/g, "_").replace(/^\.+/, "").slice(0, 100);
+  return name.length > 0 ? name : "student";
+}
+
+/**
+ * The submissions of a batch folder, sorted by student. Every entry gets one: a notebook file, a
+ * student folder (its one notebook), or anything else that is not hidden and is not a regular
+ * non-notebook file (a symlink, a pipe, a device, a socket, an unreadable folder) as an entry
+ * with a student-facing `problem`. Links are never followed, files are never opened here.
+ */
 export function discoverSubmissions(folder: string, exclude: string[] = []): BatchEntry[] {
   const skip = new Set(exclude.map((p) => path.resolve(p)));
   const entries: BatchEntry[] = [];
@@ -111,12 +159,23 @@ export function discoverSubmissions(folder: string, exclude: string[] = []): Bat
   for (const e of fs.readdirSync(folder, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const p = path.join(folder, e.name);
     if (e.name.startsWith(".") || skip.has(path.resolve(p))) continue;
+    const stem = e.name.replace(/\.ipynb$/, "");
     let entry: BatchEntry | null = null;
-    if (e.isFile() && e.name.endsWith(".ipynb")) entry = { student: e.name.replace(/\.ipynb$/, ""), file: p };
-    else if (e.isDirectory()) entry = { student: e.name, ...pickNotebook(findNotebooks(p)) };
+    if (e.isFile()) entry = e.name.endsWith(".ipynb") ? { student: stem, file: p } : null;
+    else if (e.isDirectory()) entry = { student: e.name, ...pickFromFolder(p) };
+    else {
+      let why: string | null;
+      try {
+        why = notAFileReason(fs.lstatSync(p), cleanText(e.name));
+      } catch {
+        why = `${cleanText(e.name)} cannot be read`;
+      }
+      entry = { student: stem, file: null, problem: why ?? `${cleanText(e.name)} is not a notebook file` };
+    }
     if (!entry) continue;
-    let name = entry.student.replace(/[\\/:*?"<>|\x00-\x1f]/g, "_");
-    for (let k = 2; seen.has(name); k++) name = `${entry.student}_${k}`;
+    const clean = cleanStudentName(entry.student);
+    let name = clean;
+    for (let k = 2; seen.has(name); k++) name = `${clean}_${k}`;
     seen.add(name);
     entries.push({ ...entry, student: name });
   }
@@ -237,13 +296,48 @@ export async function gradeBatch(opts: BatchOptions): Promise<BatchSummary> {
   return summary;
 }
 
-/** The gradebook row of an existing, valid results file (null: grade it). */
+/**
+ * The gradebook row of an existing, valid results file (null: grade it). A results file that
+ * records an autograder error is regraded by a rerun.
+ */
 function existingRow(file: string, student: string): GradebookRow | null {
   try {
-    return rowFromResults(student, JSON.parse(fs.readFileSync(file, "utf8")));
+    const json = JSON.parse(fs.readFileSync(file, "utf8")) as GradescopeResults;
+    if (json?.extra_data?.autograder_error) return null;
+    return rowFromResults(student, json);
   } catch {
     return null;
   }
+}
+
+/**
+ * After the batch grader died (see supervise.ts): every submission of `folder` without a results
+ * file gets one saying the autograder failed (`why`), and gradebook.csv gets a row for every
+ * submission. Only results files and the gradebook are written, atomically.
+ */
+export function completeBatchAfterCrash(folder: string, out: string, why: string): number {
+  fs.mkdirSync(out, { recursive: true });
+  for (const f of fs.readdirSync(out)) if (isTempFile(f)) fs.rmSync(path.join(out, f), { force: true });
+  const rows: GradebookRow[] = [];
+  let written = 0;
+  for (const e of discoverSubmissions(folder, [out])) {
+    const file = path.join(out, `${e.student}.json`);
+    let row: GradebookRow | null = null;
+    try {
+      row = rowFromResults(e.student, JSON.parse(fs.readFileSync(file, "utf8")));
+    } catch {
+      row = null;
+    }
+    if (!row) {
+      const results = toGradescope(failedReport(e.file ? path.basename(e.file) : e.student, why));
+      writeFileAtomic(file, JSON.stringify(results, null, 2) + "\n");
+      row = rowFromResults(e.student, results) as GradebookRow;
+      written++;
+    }
+    rows.push(row);
+  }
+  writeFileAtomic(path.join(out, "gradebook.csv"), gradebookCsv(rows));
+  return written;
 }
 
 /** The worker side (`grade.js --worker <options JSON>`): grade what the parent sends. */

@@ -30,8 +30,7 @@
  * @see notebooks/01_score_matching.ipynb (its exercise functions are what this runs)
  */
 import * as fs from "fs";
-import { createRequire } from "module";
-import * as path from "path";
+import { builtinModules } from "module";
 import * as vm from "vm";
 import type * as TF from "@tensorflow/tfjs";
 import { encode, describe, decode, Wire } from "./serialize";
@@ -71,10 +70,19 @@ export type ChildMessage =
   | { type: "done" };
 
 const CHANNEL_FD = 3;
-/** Largest reply line the child sends; larger values are replaced by an "unsupported" marker. */
-export const MAX_REPLY_CHARS = 48 * 1024 * 1024;
+/**
+ * Largest reply line the child sends; larger values are replaced by an "unsupported" marker.
+ * Module-local (not exported), and below the parent's hard cap (sandbox-channel.ts), which is
+ * what actually bounds a reply: a tampered harness can only get its child killed.
+ */
+const MAX_REPLY_CHARS = 8 * 1024 * 1024 - 4096;
 
-// Captured before any student code can run.
+// Captured before any student code can run: student code that reaches serialize.js's exports
+// (they are frozen anyway) cannot swap the functions this harness calls.
+const encodeValue = encode;
+const decodeValue = decode;
+const describeValue = describe;
+const isBuiltin = (builtinModules as readonly string[]).includes.bind(builtinModules);
 const writeSync = fs.writeSync;
 const readSync = fs.readSync;
 const readFileSync = fs.readFileSync;
@@ -112,7 +120,7 @@ function errorMessage(e: unknown): string {
       const name = String(e.name);
       s = name === "Error" || name === "" ? String(e.message) : `${name}: ${String(e.message)}`;
     } else {
-      s = `threw ${describe(e)}`;
+      s = `threw ${describeValue(e)}`;
     }
     return s.length > 500 ? `${s.slice(0, 499)}…` : s;
   } catch {
@@ -144,16 +152,40 @@ function installGuards(): void {
   proc._kill = (pid: number, sig: number): number => (Number(pid) === own ? rawKill.call(process, pid, sig) : -1 /* EPERM */);
 }
 
-/** Compile and run the student module with a require that serves tfjs and @course/lib. */
-function loadModule(file: string, source: string, preloaded: Record<string, unknown>): Record<string, unknown> {
-  const fn = vm.compileFunction(source, ["exports", "require", "module", "__filename", "__dirname"], { filename: file });
+/**
+ * Before student code runs: freeze the harness's modules' exports and drop the ways back into
+ * the module system that a CommonJS main module leaves on `process` and `require`.
+ */
+function hideModuleSystem(): void {
+  const cache = require.cache;
+  for (const key of Object.keys(cache)) {
+    if (/[\\/]grade[\\/](child|serialize)\.js$/.test(key)) Object.freeze(cache[key]?.exports);
+  }
+  try {
+    Object.defineProperty(process, "mainModule", { value: undefined, configurable: false, writable: false });
+  } catch {
+    // already gone
+  }
+}
+
+/** Modules student code may not load: they reach the module system (require.cache, the harness). */
+const REFUSED = new Set(["module", "node:module", "repl", "node:repl"]);
+
+/**
+ * Compile and run the student module with a require that serves tfjs, @course/lib and Node's
+ * built-in modules (the permission model restricts those) — nothing else: no file paths, no
+ * `require.cache`, no `require.main`, so the harness's own modules are out of reach.
+ */
+function loadModule(source: string, preloaded: Record<string, unknown>): Record<string, unknown> {
+  const fn = vm.compileFunction(source, ["exports", "require", "module", "__filename", "__dirname"], { filename: "submission.js" });
   const mod = { exports: {} as Record<string, unknown> };
-  const fallback = createRequire(file);
-  const req = Object.assign(
-    (id: string): unknown => (Object.prototype.hasOwnProperty.call(preloaded, id) ? preloaded[id] : fallback(id)),
-    { resolve: fallback.resolve, cache: fallback.cache },
-  );
-  fn.call(mod.exports, mod.exports, req, mod, file, path.dirname(file));
+  const hostRequire = require;
+  const req = (id: string): unknown => {
+    if (Object.prototype.hasOwnProperty.call(preloaded, id)) return preloaded[id];
+    if (typeof id === "string" && isBuiltin(id.replace(/^node:/, "")) && !REFUSED.has(id)) return hostRequire(id);
+    throw new Error(`cannot import "${String(id).slice(0, 80)}" in an exercise cell: only @tensorflow/tfjs, @course/lib and Node's built-in modules are available`);
+  };
+  fn.call(mod.exports, mod.exports, req, mod, "submission.js", ".");
   return mod.exports;
 }
 
@@ -205,10 +237,11 @@ async function main(): Promise<void> {
     writeSync(2, `unhandled promise rejection: ${errorMessage(e)}\n`);
   });
   if (init.jsGuards) installGuards();
+  hideModuleSystem();
 
   let exported: Record<string, unknown>;
   try {
-    exported = loadModule(init.modulePath, source, { "@tensorflow/tfjs": tf, "@course/lib": lib });
+    exported = loadModule(source, { "@tensorflow/tfjs": tf, "@course/lib": lib });
   } catch (e) {
     send({ type: "load-error", message: errorMessage(e) });
     return;
@@ -231,11 +264,11 @@ async function main(): Promise<void> {
     let reply: ResultMessage;
     startScope();
     try {
-      const args = call.args.map((a) => decode(a, tf));
+      const args = call.args.map((a) => decodeValue(a, tf));
       const value: unknown = await (fn as (...a: unknown[]) => unknown)(...args);
       let wire: Wire;
       try {
-        wire = encode(value);
+        wire = encodeValue(value);
       } catch (e) {
         throw new Error(`the returned value could not be read: ${errorMessage(e)}`);
       }

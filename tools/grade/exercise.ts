@@ -8,10 +8,10 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "@course/lib";
 import type { CourseExercise } from "../course";
-import { callLabel, failureMessage, formatArg, outcomeMessage } from "./feedback";
+import { callLabel, failureMessage, formatArg, outcomeMessage, quote } from "./feedback";
 import { runInSandbox, SandboxCall, SandboxLimits } from "./sandbox";
 import { decode, describe, encode, Wire } from "./serialize";
-import { checkValue, HiddenTest, makeContext, PlannedCall, TestPlan } from "./suite";
+import { CallCheck, CallFailure, checkValue, Expectation, HiddenTest, makeContext, PlannedCall, TestPlan } from "./suite";
 
 /** One named test's result. */
 export interface TestResult {
@@ -65,8 +65,16 @@ export async function runExercise(run: ExerciseRun): Promise<TestResult[]> {
       const o = outcomes[i] ?? { status: "crashed", message: "the call was not run", ms: 0 };
       const call = p.calls[i];
       if (o.status !== "ok") return fail(outcomeMessage(ex.id, o, limits));
-      const got = decode(o.value, tf);
-      const checked = checkValue(got, call.expect, tf);
+      // Validate against the signature before any tensor is built: a bad value fails only this call.
+      let got: unknown;
+      let early: CallFailure | null;
+      try {
+        early = wireFailure(o.value, call.expect);
+        got = early ? decode(o.value) : decode(o.value, tf);
+      } catch (e) {
+        return fail(`${call.label}: returned a value the grader could not read (${quote((e as Error).message ?? String(e))})`);
+      }
+      const checked: CallCheck = early ? { ok: false, failure: early } : checkValue(got, call.expect, tf);
       const description = describe(got);
       if (got instanceof tf.Tensor) got.dispose();
       if (!checked.ok) {
@@ -107,6 +115,23 @@ export function failAll(id: string, tests: HiddenTest[], scale: number, message:
     exercise: id, test: t.name, score: 0, maxScore: round6(t.points * scale), passed: false,
     output: i === 0 ? message : `not run: ${message.split("\n")[0]}`,
   }));
+}
+
+/**
+ * A returned wire tensor that cannot match the expectation (wrong shape or dtype), found without
+ * building it; null when it may match (or is not a tensor: checkValue explains those).
+ */
+export function wireFailure(w: Wire, want: Expectation): CallFailure | null {
+  if (want.kind !== "tensor" || w === null || typeof w !== "object" || Array.isArray(w)) return null;
+  const keys = Object.keys(w);
+  const body = keys.length === 1 && keys[0] === "__tensor" ? (w as { __tensor: Wire }).__tensor : null;
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return null;
+  const shape = (body as { shape?: Wire }).shape;
+  if (!Array.isArray(shape) || !shape.every((d) => typeof d === "number")) return null;
+  if (shape.length !== want.shape.length || shape.some((d, i) => d !== want.shape[i])) return { kind: "shape", got: shape as number[] };
+  const dtype = (body as { dtype?: Wire }).dtype;
+  if (want.dtype !== undefined && dtype !== want.dtype && typeof dtype === "string") return { kind: "dtype", got: dtype.slice(0, 20) };
+  return null;
 }
 
 /** Flat values of a wire tensor (to show a small case's actual values). */

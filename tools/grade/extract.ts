@@ -55,21 +55,67 @@ export type FoundExercise =
 
 const MB = 1024 * 1024;
 
-/** Read a submitted notebook; throws {@link SubmissionError} with a student-facing message. */
+/**
+ * What is wrong with a directory entry that should be a notebook file, for the student: a
+ * symlink, a pipe, a device, a socket (never followed, never opened); null for a regular file.
+ */
+export function notAFileReason(st: fs.Stats, name: string): string | null {
+  if (st.isFile()) return null;
+  const what = st.isSymbolicLink() ? "a symbolic link" : st.isFIFO() ? "a named pipe" : st.isSocket() ? "a socket"
+    : st.isCharacterDevice() || st.isBlockDevice() ? "a device file" : st.isDirectory() ? "a folder" : "not a regular file";
+  return `${name} is ${what}, not a notebook file; the autograder does not follow or open it. Submit the .ipynb file itself.`;
+}
+
+/** A student-facing reason a file could not be opened or read (no paths). */
+function openReason(e: unknown, name: string): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ELOOP") return `${name} is a symbolic link, not a notebook file; the autograder does not follow links. Submit the .ipynb file itself.`;
+  if (code === "EACCES" || code === "EPERM") return `${name} cannot be read: its file permissions do not allow reading (permission denied). Upload it again as an ordinary file.`;
+  if (code === "ENOENT") return `${name} disappeared before it could be read`;
+  return `${name} cannot be read (${code ?? "unknown error"})`;
+}
+
+/**
+ * Read a submitted notebook; throws {@link SubmissionError} with a student-facing message. The
+ * file is opened without following a final symlink and without blocking (a FIFO or device never
+ * stalls the grader), then checked to be a regular file before one byte is read.
+ */
 export function readSubmission(file: string): Submission {
-  let bytes: number;
+  const name = path.basename(file);
+  let fd: number;
   try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) throw new SubmissionError("missing", `${path.basename(file)} is not a file`);
-    bytes = st.size;
+    const lst = fs.lstatSync(file);
+    const why = notAFileReason(lst, name);
+    if (why) throw new SubmissionError("missing", why);
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
   } catch (e) {
     if (e instanceof SubmissionError) throw e;
-    throw new SubmissionError("missing", `the notebook ${path.basename(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new SubmissionError("missing", openReason(e, name));
   }
-  if (bytes > MAX_NOTEBOOK_BYTES) {
-    throw new SubmissionError("too-large", `your notebook is ${(bytes / MB).toFixed(0)} MB; the autograder reads notebooks up to ${MAX_NOTEBOOK_BYTES / MB} MB. Clear the outputs (Edit → Clear All Outputs), save and resubmit.`);
+  let text: string;
+  let bytes: number;
+  try {
+    const st = fs.fstatSync(fd);
+    const why = notAFileReason(st, name);
+    if (why) throw new SubmissionError("missing", why);
+    bytes = st.size;
+    if (bytes > MAX_NOTEBOOK_BYTES) {
+      throw new SubmissionError("too-large", `your notebook is ${(bytes / MB).toFixed(0)} MB; the autograder reads notebooks up to ${MAX_NOTEBOOK_BYTES / MB} MB. Clear the outputs (Edit → Clear All Outputs), save and resubmit.`);
+    }
+    const buf = Buffer.alloc(bytes);
+    let got = 0;
+    while (got < bytes) {
+      const n = fs.readSync(fd, buf, got, bytes - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    text = buf.subarray(0, got).toString("utf8");
+  } catch (e) {
+    if (e instanceof SubmissionError) throw e;
+    throw new SubmissionError("missing", openReason(e, name));
+  } finally {
+    fs.closeSync(fd);
   }
-  let text = fs.readFileSync(file, "utf8");
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return parseSubmission(text, file, bytes);
 }
@@ -149,7 +195,7 @@ export function findExercises(nb: CourseNotebook, sub: Submission): FoundExercis
       return { id: ex.id, status: "missing", message: `exercise cell '${ex.id}' not found (did you delete or re-create the cell? keep its metadata: the grader finds exercise cells by their metadata "exercise": {"id": "${ex.id}"})` };
     }
     if (cells.length > 1) {
-      const where = cells.map((c) => c.index + 1).join(", ");
+      const where = cells.slice(0, 5).map((c) => c.index + 1).join(", ") + (cells.length > 5 ? `, … and ${cells.length - 5} more` : "");
       return { id: ex.id, status: "duplicate", message: `exercise id '${ex.id}' appears on ${cells.length} cells (cells ${where}); keep exactly one cell with this id (copying a cell copies its metadata)` };
     }
     const cell = cells[0];

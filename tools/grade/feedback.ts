@@ -8,6 +8,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { CallOutcome, SandboxLimits } from "./sandbox";
 import type { CallFailure, Expectation } from "./suite";
+import { cleanText, scrubPaths, shapeText } from "./text";
 
 /** Longest student-provided text (an error message) quoted in feedback. */
 export const MAX_QUOTED = 300;
@@ -43,7 +44,7 @@ export function multiIndex(i: number, shape: number[]): string {
 
 /** "[2, 3]" */
 export function formatShape(shape: number[]): string {
-  return `[${shape.join(", ")}]`;
+  return shapeText(shape);
 }
 
 /** One argument as shown: in full for small cases, else its shape (tensors) or value (numbers). */
@@ -64,7 +65,7 @@ export function callLabel(id: string, params: string[], shownArgs: string[], not
 
 /** Quote student-controlled text: one line-ish, bounded. */
 export function quote(text: string): string {
-  const t = text.replace(/\s+\n/g, "\n").trim();
+  const t = cleanText(scrubPaths(String(text))).replace(/\s+\n/g, "\n").trim();
   return t.length > MAX_QUOTED ? `${t.slice(0, MAX_QUOTED)}…` : t;
 }
 
@@ -76,6 +77,9 @@ export function outcomeMessage(id: string, o: Exclude<CallOutcome, { status: "ok
       if (/ERR_ACCESS_DENIED|permission|EACCES|EPERM|not allowed|denied|restricted/i.test(why)) return `${id} was stopped: permission denied (${why}). Exercise code may not read files, start processes or use the network.`;
       return `${id} threw an error: ${why}`;
     case "timeout":
+      if (/total time limit/.test(o.message ?? "")) {
+        return `${id} was stopped: the ${formatNumber(limits.totalMs / 1000)} s limit for all of this exercise's tests together ran out (each call may take up to ${formatNumber(limits.perCallMs / 1000)} s; is it very slow?)`;
+      }
       return `${id} did not return within ${formatNumber(limits.perCallMs / 1000)} s (an infinite loop?) and was stopped`;
     case "cpu-limit":
       return `${id} used more than the CPU time limit (${limits.cpuSeconds} s) and was stopped`;

@@ -10,6 +10,7 @@
  * @see notebooks/01_score_matching.ipynb
  */
 import type { GradeReport } from "./score";
+import { clip, csvCell, MAX_SUMMARY_OUTPUT, MAX_TEST_OUTPUT, studentText, summaryLine } from "./text";
 
 /** One test in Gradescope's format. */
 export interface GradescopeTest {
@@ -44,36 +45,53 @@ export function summaryText(r: GradeReport): string {
   if (r.notebook) {
     lines.push(`${r.notebook}: ${fmt(r.score)} / ${fmt(r.maxScore)} points`);
     const w = Math.max(...r.exercises.map((e) => e.id.length), 8);
-    for (const e of r.exercises) lines.push(`  ${e.id.padEnd(w)}  ${fmt(e.score)} / ${fmt(e.maxScore)}${e.summary && e.score < e.maxScore ? `   ${e.summary.slice(0, 120)}` : ""}`);
+    for (const e of r.exercises) lines.push(`  ${e.id.padEnd(w)}  ${fmt(e.score)} / ${fmt(e.maxScore)}${e.summary && e.score < e.maxScore ? `   ${summaryLine(e.summary)}` : ""}`);
     lines.push(`(Inputs are random on every run; this run used seed ${r.seed}.)`);
   }
   return lines.join("\n");
 }
 
-/** A report as Gradescope's results.json object. */
+/**
+ * A report as Gradescope's results.json object. Every text is cleaned and bounded (control
+ * characters, the grading machine's paths, {@link MAX_TEST_OUTPUT} per test), and the totals are
+ * recomputed from the tests, so tests and total never disagree: when the autograder failed, every
+ * test is failed with 0 points and the score is 0.
+ */
 export function toGradescope(r: GradeReport): GradescopeResults {
+  const broken = !!r.autograderError;
+  const tests: GradescopeTest[] = r.tests.map((t) => ({
+    name: studentText(`${t.exercise}: ${t.test}`, 300),
+    score: broken ? 0 : t.score,
+    max_score: t.maxScore,
+    status: !broken && t.passed ? "passed" : "failed",
+    output: studentText(broken && t.passed ? "not graded: the autograder failed (see the summary)" : t.output, MAX_TEST_OUTPUT),
+    visibility: "visible",
+  }));
+  const exercises: Record<string, { score: number; max_score: number }> = {};
+  for (const e of r.exercises) {
+    const own = tests.filter((t, i) => r.tests[i].exercise === e.id);
+    exercises[e.id] = { score: round3(own.reduce((s, t) => s + t.score, 0)), max_score: e.maxScore };
+  }
+  const score = broken ? 0 : round3(tests.reduce((s, t) => s + t.score, 0));
   return {
-    score: r.score,
+    score,
     execution_time: Math.round(r.executionTime * 1000) / 1000,
-    output: summaryText(r),
+    output: studentText(summaryText({ ...r, score, exercises: r.exercises.map((e) => ({ ...e, score: exercises[e.id].score })) }), MAX_SUMMARY_OUTPUT),
     stdout_visibility: "hidden",
-    tests: r.tests.map((t) => ({
-      name: `${t.exercise}: ${t.test}`,
-      score: t.score,
-      max_score: t.maxScore,
-      status: t.passed ? "passed" : "failed",
-      output: t.output,
-      visibility: "visible",
-    })),
+    tests,
     extra_data: {
       grader: "course-autograder",
       notebook: r.notebook,
       seed: r.seed,
       max_score: r.maxScore,
-      exercises: Object.fromEntries(r.exercises.map((e) => [e.id, { score: e.score, max_score: e.maxScore }])),
-      ...(r.autograderError ? { autograder_error: r.autograderError } : {}),
+      exercises,
+      ...(r.autograderError ? { autograder_error: clip(studentText(r.autograderError, 2000), 2000) } : {}),
     },
   };
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }
 
 /** Problems with a results.json against Gradescope's documented fields and types (empty = valid). */
@@ -108,7 +126,7 @@ export function gradescopeProblems(json: unknown): string[] {
 
 /** A readable table of a report (exercise, test, points, status). */
 export function formatTable(r: GradeReport): string {
-  const rows = r.tests.map((t) => [t.exercise, t.test, `${fmt(t.score)}/${fmt(t.maxScore)}`, t.passed ? "passed" : "FAILED"]);
+  const rows = r.tests.map((t) => [studentText(t.exercise, 60), studentText(t.test, 60), `${fmt(t.score)}/${fmt(t.maxScore)}`, t.passed ? "passed" : "FAILED"]);
   const head = ["exercise", "test", "points", "status"];
   const all = [head, ...rows, ["total", "", `${fmt(r.score)}/${fmt(r.maxScore)}`, ""]];
   const w = head.map((_, c) => Math.min(60, Math.max(...all.map((row) => row[c].length))));
@@ -117,8 +135,8 @@ export function formatTable(r: GradeReport): string {
   const out = [line(head), rule, ...rows.map(line), rule, line(all[all.length - 1])];
   const failures = r.tests.filter((t) => !t.passed && !t.output.startsWith("not run:"));
   if (r.notes.length > 0) out.unshift(...r.notes, "");
-  if (failures.length > 0) out.push("", ...failures.map((t) => `${t.exercise} / ${t.test}:\n  ${t.output.replace(/\n/g, "\n  ")}`));
-  return out.join("\n");
+  if (failures.length > 0) out.push("", ...failures.map((t) => `${t.exercise} / ${t.test}:\n  ${studentText(t.output, 1000).replace(/\n/g, "\n  ")}`));
+  return studentText(out.join("\n"), 64_000);
 }
 
 /** Atomic writes and their temp-file names come from the library (one implementation). */
@@ -135,7 +153,7 @@ export interface GradebookRow {
 export function gradebookCsv(rows: GradebookRow[]): string {
   const ids: string[] = [];
   for (const r of rows) for (const id of Object.keys(r.exercises)) if (!ids.includes(id)) ids.push(id);
-  const esc = (s: string) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  const esc = csvCell;
   const sorted = [...rows].sort((a, b) => (a.student < b.student ? -1 : a.student > b.student ? 1 : 0));
   const lines = [["student", ...ids, "total"].map(esc).join(",")];
   for (const r of sorted) lines.push([esc(r.student), ...ids.map((id) => (id in r.exercises ? fmt(r.exercises[id]) : "")), fmt(r.total)].join(","));

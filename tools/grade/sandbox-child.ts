@@ -22,7 +22,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { Duplex } from "stream";
 import type { ChildMessage, InitMessage, ResultMessage } from "./child";
-import { readTokenLines } from "./sandbox-channel";
+import { ChannelBudget, readTokenLines } from "./sandbox-channel";
 import { command, FSIZE_BYTES, Plan } from "./sandbox-command";
 import { readProc, removeScratch, scratchBytes } from "./sandbox-fs";
 import { bytes, OutputSink, sec } from "./sandbox-text";
@@ -56,6 +56,8 @@ export interface RunCtx {
   sink: OutputSink;
   jsGuards: boolean;
   deadline: number;
+  /** Characters the run's reply channels may still carry (shared by its children). */
+  channel: ChannelBudget;
 }
 
 /** The outcomes of the calls one child got through, or why the module did not load. */
@@ -160,7 +162,7 @@ export function runChild(ctx: RunCtx, calls: SandboxCall[]): Promise<ChildRun> {
 
     // The reply channel: token lines only; anything else (a student writing to fd 3) is dropped.
     const channel = child.stdio[3] as Duplex;
-    readTokenLines(channel, prefix, onMessage, (message) => fail("output-limit", message));
+    readTokenLines(channel, prefix, onMessage, (message) => fail("output-limit", message), ctx.channel);
     const init: InitMessage = {
       token, modulePath: ctx.modulePath, tfjsPath: p.paths.tfjs, wasmPath: p.paths.wasm, libPath: p.paths.lib,
       calls, jsGuards: ctx.jsGuards,

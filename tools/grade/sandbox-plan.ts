@@ -37,7 +37,9 @@ export function dependencyClosure(root: string, pkgDir: string): string[] {
   const seen = new Set<string>();
   const visit = (dir: string) => {
     const deps = (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {};
-    for (const name of Object.keys(deps)) {
+    const names = Object.keys(deps);
+    if (dir === pkgDir) names.push(...requiredPackages(path.join(dir, "dist", "index.js")));
+    for (const name of names) {
       const d = path.join(root, "node_modules", name);
       if (seen.has(name) || !fs.existsSync(path.join(d, "package.json"))) continue;
       seen.add(name);
@@ -46,6 +48,38 @@ export function dependencyClosure(root: string, pkgDir: string): string[] {
   };
   visit(pkgDir);
   return [...seen].sort();
+}
+
+/**
+ * Bare package names `require`d at the top level of the lib's compiled modules reachable from `entry` (following
+ * relative requires), so that a lib module using a package its package.json does not list still
+ * loads in the sandbox. Only packages under node_modules: never a relative path or the repository.
+ */
+function requiredPackages(entry: string): string[] {
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file) || seen.size > 2000) return;
+    seen.add(file);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, "utf8");
+    } catch {
+      return;
+    }
+    for (const m of text.matchAll(/require\("(\.[^"]*)"\)/g)) {
+      const base = path.resolve(path.dirname(file), m[1]);
+      const f = [`${base}.js`, path.join(base, "index.js"), base].find((x) => fs.existsSync(x) && fs.statSync(x).isFile());
+      if (f) visit(f);
+    }
+    // packages: top-level requires only (what loading the module needs; lazy ones inside functions are not followed)
+    for (const m of text.matchAll(/^(?:const|var|let) [\w$]+ = (?:__import\w+\()?require\("([^".][^"]*)"\)/gm)) {
+      const name = /^(@[\w.-]+\/[\w.-]+|[\w][\w.-]*)/.exec(m[1].replace(/^node:/, ""));
+      if (name) out.add(name[1]);
+    }
+  };
+  visit(entry);
+  return [...out];
 }
 
 function findRoot(): string {
@@ -103,8 +137,9 @@ function makePlan(): Plan {
   const resolve = (id: string): string => fs.realpathSync(require.resolve(id, { paths: [root] }));
   const paths = { tfjs: resolve("@tensorflow/tfjs"), wasm: resolve("@tensorflow/tfjs-backend-wasm"), lib: resolve("@course/lib") };
   const libDir = path.dirname(fs.realpathSync(path.join(root, "node_modules", "@course", "lib", "package.json")));
-  const packages = [...RUNTIME_PACKAGES, ...dependencyClosure(root, libDir)].map((p) => path.join(root, "node_modules", p))
-    .filter((d) => fs.existsSync(path.join(d, "package.json"))).map((d) => fs.realpathSync(d));
+  // no duplicates: Node 20's permission radix tree asserts on a repeated --allow-fs-read path
+  const packages = [...new Set([...RUNTIME_PACKAGES, ...dependencyClosure(root, libDir)])].map((p) => path.join(root, "node_modules", p))
+    .filter((d) => fs.existsSync(path.join(d, "package.json"))).map((d) => fs.realpathSync(d)).filter((d, i, all) => all.indexOf(d) === i);
   const allowRead = [childScript, serializeJs, ...packages, path.join(libDir, "dist"), path.join(libDir, "package.json")];
 
   const flags = process.allowedNodeEnvironmentFlags;

@@ -14,6 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { killChildrenAtExit, RunCtx, runChild } from "./sandbox-child";
+import { channelBudget } from "./sandbox-channel";
 import { ensureTraversable, removeScratch } from "./sandbox-fs";
 import { plan } from "./sandbox-plan";
 import { OutputSink, sec } from "./sandbox-text";
@@ -43,7 +44,7 @@ export async function runInSandbox(opts: SandboxOptions): Promise<SandboxResult>
     const modulePath = path.join(scratch, "submission.js");
     fs.writeFileSync(modulePath, opts.moduleJs, { mode: 0o644 });
     fs.chmodSync(scratch, 0o711); // children traverse it and read submission.js; each writes only its own work folder
-    const ctx: RunCtx = { plan: p, limits, scratch, modulePath, uid, sink, jsGuards: opts.jsGuards ?? true, deadline };
+    const ctx: RunCtx = { plan: p, limits, scratch, modulePath, uid, sink, jsGuards: opts.jsGuards ?? true, deadline, channel: channelBudget() };
     while (outcomes.length < n && Date.now() < deadline) {
       const r = await runChild(ctx, opts.calls.slice(outcomes.length));
       outcomes.push(...r.outcomes);

@@ -17,7 +17,8 @@ import * as path from "path";
 import { initBackend, Rng } from "@course/lib";
 import type { CourseExercise, CourseNotebook } from "../course";
 import { gradedNotebooks, loadSuite } from "./load";
-import { Compiled, ExerciseCompiler } from "./compile";
+import type { Compiled } from "./compile";
+import { CompileLimits, CompileService } from "./compile-service";
 import { failAll, round6, runExercise, TestResult } from "./exercise";
 import { findExercises, identifyNotebook, readSubmission, Submission, SubmissionError } from "./extract";
 import { DEFAULT_LIMITS, SandboxLimits } from "./sandbox";
@@ -69,12 +70,14 @@ export interface GradeOptions {
   /** Exercises graded at once (default: number of CPUs). */
   concurrency?: number;
   scratchRoot?: string;
+  /** Type-checking limits per exercise (default: compile-service.ts's). */
+  compileLimits?: CompileLimits;
 }
 
 /** Grades submissions; keep one per process (it caches the course, suites and compiler). */
 export class Grader {
   private notebooks: CourseNotebook[] | null = null;
-  private compiler: ExerciseCompiler | null = null;
+  private compiler: CompileService | null = null;
   private readonly suites = new Map<string, HiddenSuite>();
   private trustedReady = false;
   readonly limits: SandboxLimits;
@@ -124,6 +127,12 @@ export class Grader {
     return report;
   }
 
+  /** Stop the grader's helper processes (the type checker). */
+  close(): void {
+    this.compiler?.close();
+    this.compiler = null;
+  }
+
   private loadNotebooks(): CourseNotebook[] {
     this.notebooks = this.notebooks ?? gradedNotebooks(this.opts.root);
     return this.notebooks;
@@ -145,6 +154,13 @@ export class Grader {
       if (nb) this.fillNotGraded(report, nb, "not graded: the notebook could not be read (see above)");
       return;
     }
+    const assigned = this.opts.notebook ? undefined : this.assignmentNotebook(notebooks);
+    if (assigned && nb && nb.stem !== assigned.stem) {
+      const why = `this looks like notebook ${nb.prefix}; this assignment is ${assigned.prefix}`;
+      report.notes.push(`This submission was not graded: ${why} (${assigned.stem}). Submit your ${assigned.stem} notebook.`);
+      this.fillNotGraded(report, assigned, `not graded: ${why}`);
+      return;
+    }
     if (!nb) {
       report.notes.push(`The autograder could not tell which course notebook this is (no exercise cells with known ids, and the file name does not start with a notebook number such as 01_). Submit the course notebook with its exercise cells.`);
       return;
@@ -154,8 +170,8 @@ export class Grader {
     await this.initTrusted();
     const found = findExercises(nb, sub);
     const sources = found.map((f) => ({ id: f.id, source: f.status === "ok" ? f.source : "", stub: (nb.exercises.find((e) => e.id === f.id) as CourseExercise).stub }));
-    this.compiler = this.compiler ?? new ExerciseCompiler(this.opts.root);
-    const compiled = this.compiler.compileAll(nb.prelude, sources.filter((_, i) => found[i].status === "ok"));
+    this.compiler = this.compiler ?? new CompileService(this.opts.root, this.opts.compileLimits);
+    const compiled = await this.compiler.compileAll(nb.prelude, sources.filter((_, i) => found[i].status === "ok"));
     const rng = new Rng(report.seed);
     const jobs = nb.exercises.map((ex, i) => async (): Promise<TestResult[]> => {
       const f = found[i];
@@ -176,6 +192,13 @@ export class Grader {
     const results = await runLimited(jobs, this.opts.concurrency ?? os.cpus().length);
     report.exercises = nb.exercises.map((ex) => ({ id: ex.id, score: 0, maxScore: ex.points, summary: "" }));
     report.tests = results.flat();
+  }
+
+  /** The assignment of this run (fixed: given, or inferred once for a batch), if any. */
+  private assignmentNotebook(notebooks: CourseNotebook[]): CourseNotebook | undefined {
+    const want = this.opts.assignment;
+    if (!want) return undefined;
+    return notebooks.find((n) => n.stem === want || n.prefix === want) ?? notebooks.find((n) => n.prefix === want.slice(0, 2) && /^\d\d/.test(want));
   }
 
   private suite(nb: CourseNotebook): HiddenSuite {

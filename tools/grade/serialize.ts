@@ -44,6 +44,13 @@ type TypedName = keyof typeof TYPED;
 type NumericTyped = InstanceType<(typeof TYPED)[TypedName]>;
 const isTypedName = (n: unknown): n is TypedName => typeof n === "string" && Object.prototype.hasOwnProperty.call(TYPED, n);
 
+/** The dtypes a wire tensor may claim (what tf.tensor accepts for numbers). */
+export const TENSOR_DTYPES: ReadonlySet<string> = new Set(["float32", "int32", "bool"]);
+/** Highest rank of a wire tensor the grader decodes. */
+export const MAX_RANK = 8;
+/** Most values of one decoded tensor or typed array. */
+export const MAX_DECODED_ELEMENTS = 1 << 22;
+
 /** A tensor decoded without tfjs: shape, dtype and flat row-major data (NaN/±Infinity restored). */
 export class DecodedTensor {
   constructor(readonly shape: number[], readonly dtype: string, readonly data: number[]) {}
@@ -208,6 +215,7 @@ export function decode(w: Wire, tf?: typeof TF): unknown {
       }
       case "__typed": {
         if (!isRecord(body) || !isTypedName(body.type) || !Array.isArray(body.data)) throw malformed("__typed");
+        if (body.data.length > MAX_DECODED_ELEMENTS) throw malformed(`a typed array of ${body.data.length} values`);
         return new TYPED[body.type](body.data.map(fromWireNumber));
       }
       case "__tensor": {
@@ -215,6 +223,9 @@ export function decode(w: Wire, tf?: typeof TF): unknown {
           || !body.shape.every((d) => typeof d === "number" && Number.isInteger(d) && d >= 0)) {
           throw malformed("__tensor");
         }
+        if (!TENSOR_DTYPES.has(body.dtype)) throw malformed(`a tensor of unknown dtype ${JSON.stringify(body.dtype.slice(0, 20))}`);
+        if (body.shape.length > MAX_RANK) throw malformed(`a tensor of rank ${body.shape.length} (at most ${MAX_RANK})`);
+        if (body.data.length > MAX_DECODED_ELEMENTS) throw malformed(`a tensor of ${body.data.length} values (at most ${MAX_DECODED_ELEMENTS})`);
         const shape = body.shape as number[];
         const data = body.data.map(fromWireNumber);
         if (data.length !== shape.reduce((a, b) => a * b, 1)) throw malformed("__tensor size does not match its shape");
@@ -261,7 +272,8 @@ export function describe(v: unknown): string {
     }
     if (v instanceof DecodedTensor || isTensorLike(v)) {
       const t = v as { dtype: string; shape: number[]; isDisposed?: boolean };
-      return `${t.isDisposed ? "disposed " : ""}tensor ${t.dtype} [${t.shape.join(", ")}]`;
+      const dims = Array.from(t.shape.slice(0, 6), String).join(", ");
+      return `${t.isDisposed ? "disposed " : ""}tensor ${clip(String(t.dtype), 20)} [${dims}${t.shape.length > 6 ? `, … (${t.shape.length} dims)` : ""}]`;
     }
     if (v instanceof UnsupportedValue) return `unsupported value (${v.kind})`;
     if (v instanceof Error) return `error ${JSON.stringify(clip(String(v.message), 60))}`;
@@ -270,7 +282,7 @@ export function describe(v: unknown): string {
       if (v.length === 0) return "empty array";
       const shape = arrayShape(v);
       if (shape && shape.length === 1) return `number[] of length ${shape[0]}`;
-      if (shape) return `number${"[]".repeat(shape.length)} of shape [${shape.join(", ")}]`;
+      if (shape) return `number${"[]".repeat(Math.min(shape.length, 6))}${shape.length > 6 ? "…" : ""} of shape [${shape.slice(0, 6).join(", ")}${shape.length > 6 ? `, … (${shape.length} dims)` : ""}]`;
       return `array of length ${v.length}`;
     }
     if (typeof (v as { then?: unknown }).then === "function") return "a Promise";

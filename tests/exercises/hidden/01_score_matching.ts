@@ -45,7 +45,7 @@ function ddimAnchor(ctx: SuiteContext): PlannedCall {
   const epsHat = ctx.matrix(xt.shape[0], 2);
   const alphaBarT = ctx.uniform(0.1, 0.5);
   const alphaBarPrev = ctx.uniform(0.6, 0.95);
-  return { args: [xt, epsHat, alphaBarT, alphaBarPrev], expect: ctx.expectRef(ref.ddimUpdate(xt, epsHat, alphaBarT, alphaBarPrev)), note: "a typical step" };
+  return { args: [xt, epsHat, alphaBarT, alphaBarPrev], expect: ctx.expectRef(ref.ddimUpdate(xt, epsHat, alphaBarT, alphaBarPrev)), note: "a typical step, also checked by this test" };
 }
 
 /** Random batch shapes [B, D] for the "random batches" tests. */
@@ -263,7 +263,7 @@ const suite: HiddenSuite = {
         }),
       },
       {
-        name: "the identity when ᾱ_s = ᾱ_t",
+        name: "the identity when ᾱ_s = ᾱ_t, and a typical step",
         points: 0.5,
         build: (ctx) => {
           const xt = ctx.matrix(ctx.int(5, 20), 2, 2);
@@ -273,7 +273,7 @@ const suite: HiddenSuite = {
         },
       },
       {
-        name: "recovers x0 exactly when epsHat is the true noise and ᾱ_s = 1",
+        name: "recovers x0 exactly when epsHat is the true noise and ᾱ_s = 1, and a typical step",
         points: 0.5,
         build: (ctx) => {
           const x0 = ctx.matrix(ctx.int(5, 20), 2, 2);

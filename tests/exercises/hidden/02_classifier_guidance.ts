@@ -130,7 +130,7 @@ function guidedAnchor(ctx: SuiteContext): PlannedCall {
   const grad = ctx.matrix(b, d, 2);
   const sigma = ctx.uniform(0.2, 0.8);
   const s = ctx.uniform(2, 6);
-  return { args: [epsHat, grad, sigma, s], expect: ctx.expectRef(ref.guidedEps(epsHat, grad, sigma, s)), note: "a typical step" };
+  return { args: [epsHat, grad, sigma, s], expect: ctx.expectRef(ref.guidedEps(epsHat, grad, sigma, s)), note: "a typical step, also checked by this test" };
 }
 
 const suite: HiddenSuite = {
@@ -282,7 +282,7 @@ const suite: HiddenSuite = {
         }),
       },
       {
-        name: "limits: s = 0 or a zero gradient leave ε̂ unchanged",
+        name: "limits: s = 0 or a zero gradient leave ε̂ unchanged, and a typical step",
         points: 0.75,
         build: (ctx) => {
           const [b, d] = randomBatch(ctx);

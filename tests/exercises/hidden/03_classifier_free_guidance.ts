@@ -110,7 +110,7 @@ function cfgAnchor(ctx: SuiteContext): PlannedCall {
   const epsCond = ctx.matrix(b, d);
   const epsUncond = ctx.matrix(b, d);
   const s = ctx.uniform(2, 8);
-  return { args: [epsCond, epsUncond, s], expect: ctx.expectRef(ref.cfgEps(epsCond, epsUncond, s)), note: "a typical scale" };
+  return { args: [epsCond, epsUncond, s], expect: ctx.expectRef(ref.cfgEps(epsCond, epsUncond, s)), note: "a typical scale, also checked by this test" };
 }
 
 const suite: HiddenSuite = {
@@ -192,7 +192,7 @@ const suite: HiddenSuite = {
         }),
       },
       {
-        name: "limits: s = 0 is the unconditional model, s = 1 the conditional one",
+        name: "limits: s = 0 is the unconditional model, s = 1 the conditional one, and a typical scale",
         points: 0.5,
         build: (ctx) => {
           const [b, d] = randomBatch(ctx);
