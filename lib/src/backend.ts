@@ -9,9 +9,13 @@
  * Override with the environment variable `COURSE_BACKEND` = `tensorflow` | `node` | `wasm` | `cpu`.
  * An override that cannot be honoured is an error, not a silent fallback.
  *
+ * The sampling engine (./engine: tfjs, or onnxruntime-node when installed; `COURSE_ENGINE`
+ * forces one) is reported alongside, so every notebook's first cell prints which engine runs.
+ *
  * @see notebooks/01_score_matching.ipynb
  */
 import * as tf from "@tensorflow/tfjs";
+import { describeEngine } from "./engine/engine";
 
 /** Backend names as tfjs registers them. */
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -20,8 +24,10 @@ export type BackendName = "tensorflow" | "wasm" | "cpu";
 export interface BackendInfo {
   /** The active tfjs backend. */
   name: BackendName;
-  /** Human-readable reason, e.g. "tfjs-node not installed; using wasm (SIMD)". */
+  /** Human-readable reason, e.g. "tfjs-node not installed; using wasm (SIMD)"; ends with the sampling engine. */
   reason: string;
+  /** The inference engine for sampling, e.g. "tfjs (onnxruntime-node not installed: …)". */
+  engine: string;
 }
 
 /** Environment variable that forces a backend. */
@@ -61,7 +67,7 @@ function firstLine(e: unknown): string {
   return msg.split("\n")[0];
 }
 
-async function choose(override: BackendName | null): Promise<BackendInfo> {
+async function choose(override: BackendName | null): Promise<Omit<BackendInfo, "engine">> {
   if (override === "tensorflow") {
     const err = await tryNode();
     if (err) throw new Error(`${BACKEND_ENV} asks for tfjs-node but ${err}`);
@@ -97,7 +103,8 @@ export function initBackend(): Promise<BackendInfo> {
     chosen = (async () => {
       const info = await choose(parseOverride(process.env[BACKEND_ENV]));
       await tf.ready();
-      return info;
+      const engine = describeEngine();
+      return { ...info, reason: `${info.reason}; sampling engine: ${engine}`, engine };
     })();
     chosen.catch(() => {
       chosen = null;

@@ -6,6 +6,8 @@
  *
  * Papers: Dhariwal & Nichol 2021 (classifier guidance, Alg. 2: ε̃ = ε̂ − s·σ_t·∇log p_φ(y | z_t));
  * Ho & Salimans 2022 (classifier-free guidance: ε̃ = ε̂(z, ∅) + s·(ε̂(z, c) − ε̂(z, ∅)));
+ * the U-Net runs on the engine of ./engine (onnxruntime-node when installed and faster), the
+ * classifier's input gradient on tfjs;
  * Song, Meng & Ermon 2021 (DDIM, the default sampler here, with x̂0 clipped to [−1, 1]).
  *
  * | code      | math                                             |
@@ -21,7 +23,7 @@ import * as tf from "@tensorflow/tfjs";
 import { Rng } from "./random";
 import { Schedule } from "./schedules";
 import { EpsModel, EpsModifier, StepFn, ddimStep, sample } from "./samplers";
-import { epsModel } from "./nets/mlp";
+import { unetApply } from "./engine/engine";
 import { UNet } from "./nets/unet";
 import { ConvClassifier } from "./nets/classifier";
 import { classifierFreeGuidance, classifierGuidance, labelLogProb } from "./guidance";
@@ -44,9 +46,11 @@ export type GuidedSampler = (labels: Int32Array, rows: { start: number; end: num
 export function cfgSampler(net: UNet, s: number): GuidedSampler {
   const nullCond = net.nullCond;
   if (nullCond === undefined) throw new Error("cfgSampler: the U-Net has no classes (numClasses), so it has no ∅");
-  const model = (xt: tf.Tensor, t: number, cond: tf.Tensor) =>
-    tf.tidy(() => net.apply(xt as tf.Tensor4D, t, cond as tf.Tensor1D)); // [B, S, S, C]
-  return (labels) => ({ model: classifierFreeGuidance({ model, cond: labels, nullCond, guidanceScale: s }) });
+  return (labels) => {
+    const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed and faster)
+    const model = (xt: tf.Tensor, t: number, cond: tf.Tensor) => apply(xt as tf.Tensor4D, t, cond as tf.Tensor1D); // [B, S, S, C]
+    return { model: classifierFreeGuidance({ model, cond: labels, nullCond, guidanceScale: s }) };
+  };
 }
 
 /**
@@ -62,9 +66,24 @@ export function classifierGuidedSampler(net: UNet, clf: ConvClassifier, s: numbe
   if (net.nullCond === undefined) throw new Error(`classifierGuidedSampler: base "${base}" needs a class-conditional U-Net (numClasses)`);
   const logits = (x: tf.Tensor, t: number) => clf.apply(x as tf.Tensor4D, t); // [B, K]
   return (labels) => ({
-    model: epsModel(net, base === "cond" ? labels : net.nullCond),
+    model: unetEpsModel(net, base === "cond" ? labels : net.nullCond!),
     modifier: s === 0 ? undefined : classifierGuidance({ logProb: labelLogProb(logits, labels), guidanceScale: s, schedule }),
   });
+}
+
+/**
+ * The U-Net as an {@link EpsModel} with fixed class ids on the chosen engine (like
+ * `epsModel(net, cond)`, which stays on tfjs). The classifier's input gradient stays on tfjs.
+ */
+function unetEpsModel(net: UNet, cond: number | Int32Array): EpsModel {
+  const apply = unetApply(net);
+  return (xt, t) =>
+    tf.tidy(() => {
+      const B = xt.shape[0];
+      if (typeof cond !== "number" && cond.length !== B) throw new Error(`classifierGuidedSampler: ${cond.length} labels for a batch of ${B}`);
+      const c = typeof cond === "number" ? tf.fill([B], cond, "int32") : tf.tensor1d(cond, "int32"); // [B]
+      return apply(xt as tf.Tensor4D, t, c as tf.Tensor1D); // [B, S, S, C]
+    });
 }
 
 /**

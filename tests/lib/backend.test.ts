@@ -28,7 +28,9 @@ describe("initBackend", () => {
   test(`${BACKEND_ENV}=cpu forces the cpu backend`, () => {
     const r = chooseIn({ [BACKEND_ENV]: "cpu" });
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.out)).toEqual({ name: "cpu", reason: `forced by ${BACKEND_ENV}` });
+    const info = JSON.parse(r.out);
+    expect(info.name).toBe("cpu");
+    expect(info.reason).toBe(`forced by ${BACKEND_ENV}; sampling engine: ${info.engine}`);
   });
 
   test(`${BACKEND_ENV}=wasm forces wasm`, () => {
@@ -40,6 +42,22 @@ describe("initBackend", () => {
     const r = chooseIn({ [BACKEND_ENV]: "gpu" });
     expect(r.status).toBe(3);
     expect(r.err).toMatch(/COURSE_BACKEND=gpu is not a backend; use one of: tensorflow \(alias node\), wasm, cpu/);
+  });
+
+  test("the sampling engine is reported, and COURSE_ENGINE forces it", () => {
+    const forced = chooseIn({ [BACKEND_ENV]: "cpu", COURSE_ENGINE: "tfjs" });
+    expect(JSON.parse(forced.out).engine).toBe("tfjs (forced by COURSE_ENGINE)");
+    const auto = JSON.parse(chooseIn({ [BACKEND_ENV]: "cpu", COURSE_ENGINE: "" }).out).engine as string;
+    let ortInstalled = true;
+    try {
+      require.resolve("onnxruntime-node");
+    } catch {
+      ortInstalled = false;
+    }
+    expect(auto).toMatch(ortInstalled ? /^onnx or tfjs per network/ : /^tfjs \(onnxruntime-node not installed/);
+    const bad = chooseIn({ COURSE_ENGINE: "gpu" });
+    expect(bad.status).toBe(3);
+    expect(bad.err).toMatch(/COURSE_ENGINE=gpu is not an engine; use tfjs or onnx/);
   });
 
   test("asking for tfjs-node where it is not installed says so", () => {

@@ -11,6 +11,13 @@ import { maxAbsDiff, randomizeZeroInit, readAndDispose } from "./imageFixtures";
 
 beforeAll(async () => {
   await initBackend();
+  // These tests check the guidance arithmetic against tfjs references to 1e-5, so the U-Net runs
+  // on tfjs here; tests/lib/engine.test.ts compares the onnx engine with tfjs.
+  process.env.COURSE_ENGINE = "tfjs";
+});
+
+afterAll(() => {
+  delete process.env.COURSE_ENGINE;
 });
 
 // groups 2 (not 8): with one channel per group, GroupNorm would cancel the per-channel
