@@ -7,7 +7,6 @@ export * from "./random";
 export * from "./display";
 export * from "./plot";
 export * from "./report";
-export * from "./exercise";
 export * from "./schedules";
 export * from "./forward";
 export * from "./param";
