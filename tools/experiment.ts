@@ -7,6 +7,7 @@
  *   npm run experiment -- --help                               # usage and the experiments
  *   npm run experiment -- guidance-accuracy                    # full size → experiments/guidance-accuracy.json
  *   npm run experiment -- guidance-accuracy --size reduced     # CI size → build/experiments/…, checked against the shipped file
+ *   npm run experiment -- guidance-accuracy --check FILE       # only check FILE against the shipped file (no run)
  *
  * A reduced run is checked against the shipped full-size file (when there is one) with
  * lib's compareMeasuredItems: every item must agree within the two intervals.
@@ -23,6 +24,7 @@ import { ROOT, checkpointHashes, gitState } from "./experiments/provenance";
 import { UsageError, parseFlags } from "./render/cli";
 
 export const USAGE = `Usage: npm run experiment -- <name> [--size full|reduced] [--seed S] [--out FILE] [--no-check] [--progress auto|bar|none]
+       npm run experiment -- <name> --check FILE [--against REF]
 
 Runs a named measurement and writes its results file (statistics with intervals, verdicts and
 provenance: commit, seeds, checkpoint sha256, n, backend, time).
@@ -34,6 +36,8 @@ Options:
   --seed S             master seed the run's seeds are derived from (default: the experiment's)
   --out FILE           results file (default as above)
   --no-check           skip the agreement check of a reduced run
+  --check FILE         do not run: check the results file FILE against the shipped one
+  --against REF        compare with REF instead of experiments/<name>.json
   --progress M         progress display (default auto: a bar on stderr)
   -h, --help           show this help`;
 
@@ -46,11 +50,15 @@ export interface ExperimentArgs {
   out?: string;
   check: boolean;
   progress: ProgressMode;
+  /** Only check this results file (no run). */
+  checkFile?: string;
+  /** Reference file (default the shipped one). */
+  against?: string;
 }
 
 /** Parse argv (without node and the script); throws {@link UsageError}. */
 export function parseExperimentArgs(argv: string[]): ExperimentArgs {
-  const f = parseFlags(argv, ["--size", "--seed", "--out", "--progress"], ["--help", "--no-check"]);
+  const f = parseFlags(argv, ["--size", "--seed", "--out", "--progress", "--check", "--against"], ["--help", "--no-check"]);
   const args: ExperimentArgs = { help: f.switches.has("--help"), size: "full", check: !f.switches.has("--no-check"), progress: "auto" };
   const size = f.values.get("--size");
   if (size !== undefined) {
@@ -68,6 +76,8 @@ export function parseExperimentArgs(argv: string[]): ExperimentArgs {
     args.progress = progress;
   }
   args.out = f.values.get("--out");
+  args.checkFile = f.values.get("--check");
+  args.against = f.values.get("--against");
   if (f.positional.length > 1) throw new UsageError(`one experiment at a time, got ${f.positional.join(" ")}`);
   args.name = f.positional[0];
   if (args.name !== undefined && !(args.name in EXPERIMENTS)) throw new UsageError(`unknown experiment "${args.name}"; known: ${Object.keys(EXPERIMENTS).join(", ")}`);
@@ -77,6 +87,19 @@ export function parseExperimentArgs(argv: string[]): ExperimentArgs {
 /** The shipped results file of an experiment. */
 export function shippedResultPath(name: string): string {
   return path.join(ROOT, "experiments", `${name}.json`);
+}
+
+/**
+ * Compare a results file's items with a reference results file (lib's compareMeasuredItems) and
+ * print one line per item; returns whether all agree.
+ */
+export function checkAgainst(result: ExperimentResult, refFile: string, write: (s: string) => void): boolean {
+  const ref = JSON.parse(fs.readFileSync(refFile, "utf8")) as ExperimentResult;
+  if (ref.experiment !== result.experiment) throw new Error(`${refFile} holds experiment "${ref.experiment}", not "${result.experiment}"`);
+  const cmp = compareMeasuredItems(ref.items, result.items);
+  for (const c of cmp.items) write(`  ${c.agree ? "agrees" : "DISAGREES"}: ${c.detail}\n`);
+  write(cmp.ok ? `agrees with ${path.relative(ROOT, refFile) || refFile} within the intervals\n` : `DISAGREES with ${path.relative(ROOT, refFile) || refFile}\n`);
+  return cmp.ok;
 }
 
 function experimentList(): string {
@@ -97,6 +120,16 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const exp = EXPERIMENTS[args.name];
+  const refFile = path.resolve(args.against ?? shippedResultPath(exp.name));
+  if (args.checkFile !== undefined) {
+    try {
+      const result = JSON.parse(fs.readFileSync(args.checkFile, "utf8")) as ExperimentResult;
+      return checkAgainst(result, refFile, (s) => process.stdout.write(s)) ? 0 : 1;
+    } catch (e) {
+      process.stderr.write(`experiment: cannot check ${args.checkFile}: ${(e as Error).message}\n`);
+      return 2;
+    }
+  }
   const out = path.resolve(args.out ?? (args.size === "full" ? shippedResultPath(exp.name) : path.join(ROOT, "build", "experiments", `${exp.name}.reduced.json`)));
   try {
     const backend = await initBackend();
@@ -134,19 +167,14 @@ export async function main(argv: string[]): Promise<number> {
     for (const it of output.items) process.stdout.write(`  ${it.name}: ${it.value.toFixed(4)} [${it.ci![0].toFixed(4)}, ${it.ci![1].toFixed(4)}]\n`);
     for (const v of output.verdicts) process.stdout.write(`  ${v.sentence}\n`);
     if (args.size === "reduced" && args.check) {
-      const shipped = shippedResultPath(exp.name);
-      if (!fs.existsSync(shipped)) {
-        process.stdout.write(`no shipped ${path.relative(ROOT, shipped)} to check against (run the full size to create it)\n`);
+      if (!fs.existsSync(refFile)) {
+        process.stdout.write(`no ${path.relative(ROOT, refFile)} to check against (run the full size to create it)\n`);
         return 0;
       }
-      const ref = JSON.parse(fs.readFileSync(shipped, "utf8")) as ExperimentResult;
-      const cmp = compareMeasuredItems(ref.items, result.items);
-      for (const c of cmp.items) process.stdout.write(`  ${c.agree ? "agrees" : "DISAGREES"}: ${c.detail}\n`);
-      if (!cmp.ok) {
-        process.stderr.write(`experiment: the reduced run disagrees with ${path.relative(ROOT, shipped)}\n`);
+      if (!checkAgainst(result, refFile, (s) => process.stdout.write(s))) {
+        process.stderr.write(`experiment: the reduced run disagrees with ${path.relative(ROOT, refFile)}\n`);
         return 1;
       }
-      process.stdout.write(`agrees with ${path.relative(ROOT, shipped)} within the intervals\n`);
     }
     return 0;
   } catch (e) {
