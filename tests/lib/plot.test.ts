@@ -6,6 +6,7 @@ import { imageGrid, tileImages } from "../../lib/src/plot/image";
 import { overlay, row } from "../../lib/src/plot/compose";
 import { linearTicks, logTicks } from "../../lib/src/plot/ticks";
 import { renderSvg } from "../../lib/src/plot/svg";
+import { resolveAxes } from "../../lib/src/plot/axes";
 import { PLOTLY_MIME, describeFigure, figureBundle, show } from "../../lib/src/plot/show";
 import { pngSize } from "../../lib/src/plot/png";
 import { PLOT_PALETTE, PlotFigure, ScatterTrace, ImageTrace } from "../../lib/src/plot/types";
@@ -202,10 +203,23 @@ describe("imageGrid", () => {
     expect(tf.memory().numTensors).toBe(before);
     const img = f.data[0] as ImageTrace;
     expect(img.type).toBe("image");
-    // width = pad + 2·(2 + pad), height = pad + (2 + pad + label band)
-    expect(pngSize(img.source)).toEqual({ width: 10, height: 22 });
-    expect(f.layout.yaxis?.range).toEqual([21.5, -0.5]);
+    // width = pad + 2·(2 + pad), height = pad + (2 + pad + label band of one 13 px line + 4)
+    expect(pngSize(img.source)).toEqual({ width: 10, height: 23 });
+    expect(f.layout.yaxis?.range).toEqual([22.5, -0.5]);
     expect(f.layout.annotations?.map((a) => [a.text, a.x])).toEqual([["a", 2.5], ["b", 6.5]]);
+    expect(img.meta).toEqual({ tile: [2, 2] });
+  });
+  it("wraps captions to the tile width and makes room for the longest", () => {
+    const f = imageGrid({ data: new Float32Array(3 * 16 * 16), shape: [3, 16, 16, 1] }, { cols: 3, scale: 4, labels: ["magenta pullover", "blue trousers", "a"] });
+    const notes = f.layout.annotations ?? [];
+    expect(notes.map((a) => a.text)).toEqual(["magenta<br>pullover", "blue<br>trousers", "a"]);
+    // no caption is wider than its 64 px tile, so neighbours cannot overlap
+    for (const a of notes) for (const line of a.text.split("<br>")) expect(line.length * 11 * 0.58).toBeLessThanOrEqual(64);
+    expect(pngSize((f.data[0] as ImageTrace).source)?.height).toBe(2 + 64 + 2 + 2 * 13 + 4);
+  });
+  it("keeps tiles at least 48 px by default", () => {
+    const f = imageGrid({ data: new Float32Array(20 * 16 * 16), shape: [20, 16, 16, 1] }, { cols: 20 });
+    expect((f.data[0] as ImageTrace).meta?.tile[0]).toBeGreaterThanOrEqual(48);
   });
   it("maps the value range to bytes, tile by tile", () => {
     const { pixels, width, height } = tileImages({ data: Float32Array.from([-1, 0, 1, 0.5]), shape: [1, 2, 2, 1] }, 1, [-1, 1], 2, 0);
@@ -232,8 +246,8 @@ describe("overlay and row", () => {
   });
   it("row places panels side by side with split domains and panel-title annotations", () => {
     const f = row([a, b, a], { title: "three" });
-    expect(f.layout.width).toBe(1140);
-    const plotW = 1140 - 60 - 20;
+    expect(f.layout.width).toBe(60 + 20 + 3 * 300 + 2 * 64);
+    const plotW = f.layout.width! - 60 - 20;
     const gap = 64 / plotW;
     const pf = (1 - 2 * gap) / 3;
     expect(f.layout.xaxis?.domain?.[1]).toBeCloseTo(pf, 10);
@@ -247,7 +261,42 @@ describe("overlay and row", () => {
     expect(f.layout.annotations?.[1].x).toBeCloseTo(0.5, 10);
     // repeated classes in the third panel are not listed again
     expect(f.data.map((t) => (t as ScatterTrace).showlegend)).toEqual([undefined, undefined, undefined, false, false]);
+    expect(f.layout.legend).toMatchObject({ orientation: "h", yref: "container", yanchor: "bottom" });
+    expect(f.layout.meta?.panels?.map((p) => [p.x, p.y, p.title])).toEqual([[["x"], ["y"], 0], [["x2"], ["y2"], 1], [["x3"], ["y3"], 2]]);
     expect(describeFigure(f)).toBe("[plot] three (3 panels, 5 traces)");
+  });
+  it("row shows a series repeated across panels (same name and colour) once, and wraps long panel titles", () => {
+    const long = "Fidelity against diversity (one point per guidance scale)";
+    const f = row([
+      lineChart([{ name: "GLIDE", x: [0, 1], y: [0, 1] }, { name: "unCLIP", x: [0, 1], y: [1, 0] }], { title: long }),
+      lineChart([{ name: "GLIDE", x: [0, 1], y: [0, 1] }, { name: "unCLIP", x: [0, 1], y: [1, 0] }], { title: "FID" }),
+      scoreField([[0, 0]], [[1, 0]], { title: "s" }),
+      scoreField([[0, 0]], [[1, 0]], { title: "s" }),
+    ]);
+    const shown = f.data.filter((t) => (t as ScatterTrace).showlegend !== false).map((t) => t.name);
+    expect(shown).toEqual(["GLIDE", "unCLIP", "score"]);
+    expect(f.data.filter((t) => t.name === "GLIDE").map((t) => (t as ScatterTrace).legendgroup)).toEqual(["GLIDE", "GLIDE"]);
+    const title = f.layout.annotations![0].text;
+    expect(title.split("<br>").length).toBeGreaterThan(1);
+    expect(title.replace(/<br>/g, " ")).toBe(long);
+    for (const line of title.split("<br>")) expect(line.length * 14 * 0.58).toBeLessThanOrEqual(300);
+    expect(f.layout.margin!.t).toBeGreaterThanOrEqual(title.split("<br>").length * 18);
+  });
+  it("row of image grids: each panel as wide as its grid, so tiles keep their size", () => {
+    const g = (cols: number) => imageGrid({ data: new Float32Array(10 * 16 * 16), shape: [10, 16, 16, 1] }, { cols, scale: 4, title: "grid" });
+    const f = row([g(5), g(2)]);
+    const w = [g(5), g(2)].map((x) => x.layout.width! - 16);
+    expect(f.layout.width).toBe(8 + 8 + w[0] + w[1] + 24);
+    const px = (d: [number, number] | undefined) => (d![1] - d![0]) * (f.layout.width! - 16);
+    expect(px(f.layout.xaxis?.domain)).toBeCloseTo(w[0], 6);
+    expect(px(f.layout.xaxis2?.domain)).toBeCloseTo(w[1], 6);
+  });
+  it("equal aspect with both ranges given keeps the ranges (the plotting area shrinks instead)", () => {
+    const f = scatterByClass([[0, 0]], undefined, { equalAspect: true, xRange: [-6, 6], yRange: [-6, 6] });
+    expect([f.layout.xaxis?.constrain, f.layout.yaxis?.constrain]).toEqual(["domain", "domain"]);
+    const panels = row([f, f, f, f, f]);
+    const frames = resolveAxes(panels, { left: 60, right: panels.layout.width! - 20, top: panels.layout.margin!.t, bottom: panels.layout.height! - panels.layout.margin!.b });
+    for (const id of ["y", "y5", "x3"]) expect(frames.get(id)?.range).toEqual([-6, 6]);
   });
 });
 

@@ -35,15 +35,19 @@ export interface ScatterByClassOptions {
 
 /** The layout shared by single-panel 2-D builders. */
 function panelLayout(title: string | undefined, opts: { xLabel?: string; yLabel?: string; xRange?: [number, number]; yRange?: [number, number]; equalAspect?: boolean; logX?: boolean; logY?: boolean }): Layout {
+  // Equal aspect with both ranges given: keep the ranges and shrink the plotting area instead
+  // (plotly's default widens a range, e.g. [−6, 6] became ±17 in a narrow panel).
+  const keepRanges = Boolean(opts.equalAspect && opts.xRange && opts.yRange);
   const layout: Layout = {
     width: DEFAULT_SIZE.width,
     height: DEFAULT_SIZE.height,
-    xaxis: baseAxis({ ...(opts.xLabel ? { title: { text: opts.xLabel } } : {}), ...(opts.logX ? { type: "log" } : {}), ...(opts.xRange ? { range: opts.xRange } : {}) }),
+    xaxis: baseAxis({ ...(opts.xLabel ? { title: { text: opts.xLabel } } : {}), ...(opts.logX ? { type: "log" } : {}), ...(opts.xRange ? { range: opts.xRange } : {}), ...(keepRanges ? { constrain: "domain" } : {}) }),
     yaxis: baseAxis({
       ...(opts.yLabel ? { title: { text: opts.yLabel } } : {}),
       ...(opts.logY ? { type: "log" } : {}),
       ...(opts.yRange ? { range: opts.yRange } : {}),
       ...(opts.equalAspect ? { scaleanchor: "x", scaleratio: 1 } : {}),
+      ...(keepRanges ? { constrain: "domain" } : {}),
     }),
     plot_bgcolor: "white",
     paper_bgcolor: "white",

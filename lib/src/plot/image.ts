@@ -13,6 +13,7 @@ import type * as tf from "@tensorflow/tfjs";
 import { isTensor } from "./data";
 import { encodePng, pngDataUri } from "./png";
 import { PlotFigure, Annotation, Layout } from "./types";
+import { wrapText } from "./text";
 
 /** A batch of images in NHWC layout, as a plain typed array. */
 export interface ImageBatch {
@@ -27,14 +28,16 @@ export interface ImageGridOptions {
   /** Value range mapped to 0…255. Default: [0, 1] if all values lie in it, else [−1, 1] if they do, else [min, max]. */
   range?: [number, number];
   title?: string;
-  /** One caption per image, drawn under its tile. */
+  /** One caption per image, drawn under its tile (wrapped to the tile's width). */
   labels?: string[];
-  /** Integer upscaling factor (default: tiles about 64–96 px wide, grid ≤ ~900 px). */
+  /** Integer upscaling factor (default: tiles about 48–64 px wide, grid ≤ ~520 px, so a grid fits a page, or a phone at a readable size). */
   scale?: number;
 }
 
 const PAD = 2; // px of white between tiles (after scaling)
-const LABEL_BAND = 16; // px under each tile row when labels are given
+/** Caption font size and line height, px. */
+export const CAPTION_FONT = 11;
+const CAPTION_LINE = 13;
 
 function defaultRange(data: Float32Array): [number, number] {
   let lo = Infinity;
@@ -102,19 +105,24 @@ export function imageGrid(images: tf.Tensor | ImageBatch, opts: ImageGridOptions
   const cols = Math.max(1, Math.min(n, opts.cols ?? Math.ceil(Math.sqrt(n))));
   const range = opts.range ?? defaultRange(batch.data);
   if (!(range[1] > range[0])) throw new Error(`imageGrid: range must be [lo, hi] with hi > lo, got [${range.join(", ")}]`);
-  const autoScale = Math.max(1, Math.min(8, Math.floor(96 / Math.max(h, w)), Math.floor(900 / (cols * w))));
+  const autoScale = Math.max(1, Math.min(8, Math.floor(64 / Math.max(h, w)), Math.max(Math.floor(520 / (cols * w)), Math.ceil(48 / Math.max(h, w)))));
   const scale = opts.scale ?? autoScale;
   if (!(Number.isInteger(scale) && scale >= 1)) throw new Error(`imageGrid: scale must be a positive integer, got ${scale}`);
-  const band = opts.labels ? LABEL_BAND : 0;
+  const tw = w * scale;
+  // Captions wrap to the tile's width; the band under each row holds the longest one.
+  const captions = (opts.labels ?? []).map((t) => wrapText(t, tw, CAPTION_FONT));
+  const lines = Math.max(0, ...captions.map((c) => (c.length === 0 ? 0 : c.length)));
+  const band = opts.labels && lines > 0 ? lines * CAPTION_LINE + 4 : 0;
   const tiled = tileImages(batch, cols, range, scale, band);
   const png = encodePng(tiled.pixels, tiled.width, tiled.height, c);
 
-  const annotations: Annotation[] = (opts.labels ?? []).map((text, k) => ({
-    text, showarrow: false, xref: "x", yref: "y", xanchor: "center", yanchor: "top", font: { size: 11 },
-    x: PAD + (k % cols) * (w * scale + PAD) + (w * scale) / 2 - 0.5,
+  const annotations: Annotation[] = captions.flatMap((c, k) => (c.length === 0 ? [] : [{
+    text: c.join("<br>"), showarrow: false as const, xref: "x" as const, yref: "y" as const, xanchor: "center" as const, yanchor: "top" as const, font: { size: CAPTION_FONT },
+    x: PAD + (k % cols) * (tw + PAD) + tw / 2 - 0.5,
     y: PAD + Math.floor(k / cols) * (h * scale + PAD + band) + h * scale + 1,
-  }));
-  const top = opts.title ? 40 : 8;
+  }]));
+  const titleLines = opts.title ? wrapText(opts.title, Math.max(tiled.width, 160), 16) : [];
+  const top = opts.title ? 24 + 20 * titleLines.length : 8;
   const layout: Layout = {
     width: Math.max(tiled.width + 16, 160),
     height: tiled.height + top + 8,
@@ -125,7 +133,7 @@ export function imageGrid(images: tf.Tensor | ImageBatch, opts: ImageGridOptions
     plot_bgcolor: "white",
     paper_bgcolor: "white",
   };
-  if (opts.title) layout.title = { text: opts.title };
+  if (opts.title) layout.title = { text: titleLines.join("<br>") };
   if (annotations.length) layout.annotations = annotations;
-  return { data: [{ type: "image", source: pngDataUri(png), x0: 0, y0: 0, dx: 1, dy: 1, hoverinfo: "skip" }], layout };
+  return { data: [{ type: "image", source: pngDataUri(png), x0: 0, y0: 0, dx: 1, dy: 1, hoverinfo: "skip", meta: { tile: [tw, h * scale] } }], layout };
 }

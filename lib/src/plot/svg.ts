@@ -13,6 +13,7 @@ import { escapeHtml } from "../display";
 import { PlotFigure, ScatterTrace, ImageTrace, LineDash, PLOT_PALETTE, DEFAULT_SIZE } from "./types";
 import { AxisFrame, PlotArea, resolveAxes, toPx, traceAxis } from "./axes";
 import { pngSize } from "./png";
+import { textWidth } from "./text";
 
 const FONT = "Helvetica, Arial, 'DejaVu Sans', sans-serif";
 const INK = "#222";
@@ -24,13 +25,13 @@ function n(v: number): string {
   return String(r === 0 ? 0 : r);
 }
 
-/** Rough text width (px) for layout; errs wide. */
-export function textWidth(s: string, size: number): number {
-  return s.length * size * 0.58;
-}
+export { textWidth };
 
+/** A label; plotly's `<br>` line breaks become lines 1.2 em apart. */
 function text(x: number, y: number, s: string, attrs: string): string {
-  return `<text x="${n(x)}" y="${n(y)}" ${attrs}>${escapeHtml(s)}</text>`;
+  const lines = s.split(/<br\s*\/?>/i);
+  if (lines.length === 1) return `<text x="${n(x)}" y="${n(y)}" ${attrs}>${escapeHtml(s)}</text>`;
+  return `<text x="${n(x)}" y="${n(y)}" ${attrs}>${lines.map((l, i) => `<tspan x="${n(x)}" dy="${i === 0 ? 0 : "1.2em"}">${escapeHtml(l)}</tspan>`).join("")}</text>`;
 }
 
 /** FNV-1a hash of a string, base 36 (deterministic element ids). */
@@ -175,6 +176,29 @@ function drawLegend(entries: LegendEntry[], x0: number, y0: number): string {
   return out.join("");
 }
 
+/** A horizontal legend (plotly's `orientation: "h"`) at the bottom of the figure, entries wrapped into rows. */
+function drawLegendBelow(entries: LegendEntry[], left: number, right: number, height: number): string {
+  const rows: LegendEntry[][] = [[]];
+  let x = left;
+  for (const e of entries) {
+    const w = 40 + textWidth(e.name, 12);
+    if (x + w > right && rows[rows.length - 1].length > 0) {
+      rows.push([]);
+      x = left;
+    }
+    rows[rows.length - 1].push(e);
+    x += w;
+  }
+  return rows.map((r, k) => {
+    let at = left;
+    return r.map((e) => {
+      const out = drawLegend([e], at, height - 8 - 20 * (rows.length - k));
+      at += 40 + textWidth(e.name, 12);
+      return out;
+    }).join("");
+  }).join("");
+}
+
 /**
  * Render a figure as a standalone SVG string (width × height from the layout, default 640×420).
  *
@@ -189,7 +213,8 @@ export function renderSvg(fig: PlotFigure): string {
   const margin = L.margin ?? { l: 64, r: 24, t: title ? 52 : 24, b: 52 };
   const entries = legendEntries(fig);
   const showLegend = (L.showlegend ?? entries.length > 1) && entries.length > 0;
-  const legendW = showLegend ? Math.min(240, 48 + Math.max(...entries.map((e) => textWidth(e.name, 12)))) : 0;
+  const below = L.legend?.orientation === "h";
+  const legendW = showLegend && !below ? Math.min(240, 48 + Math.max(...entries.map((e) => textWidth(e.name, 12)))) : 0;
   const area: PlotArea = { left: margin.l, right: W - margin.r - legendW, top: margin.t, bottom: H - margin.b };
   const frames = resolveAxes(fig, area);
   const uid = `cp${hash(JSON.stringify(fig))}`;
@@ -225,7 +250,8 @@ export function renderSvg(fig: PlotFigure): string {
     const y = fy ? toPx(fy, a.y) : area.bottom - a.y * (area.bottom - area.top);
     if (x === null || y === null) return "";
     const size = a.font?.size ?? 12;
-    const dy = a.yanchor === "top" ? size * 0.85 : a.yanchor === "bottom" ? -size * 0.45 : size * 0.35;
+    const more = (a.text.split(/<br\s*\/?>/i).length - 1) * size * 1.2; // extra lines of a wrapped label
+    const dy = a.yanchor === "top" ? size * 0.85 : a.yanchor === "bottom" ? -size * 0.45 - more : size * 0.35 - more / 2;
     const anchor = a.xanchor === "left" ? "start" : a.xanchor === "right" ? "end" : "middle";
     return text(x, y + dy, a.text, `font-size="${size}" fill="${escapeHtml(a.font?.color ?? INK)}" text-anchor="${anchor}"`);
   });
@@ -242,7 +268,7 @@ export function renderSvg(fig: PlotFigure): string {
     axes,
     notes.join(""),
     title ? text(W / 2, titleY, title, `font-size="16" fill="${INK}" text-anchor="middle"`) : "",
-    showLegend ? drawLegend(entries, area.right + 20, area.top) : "",
+    showLegend ? (below ? drawLegendBelow(entries, margin.l, W - margin.r, H) : drawLegend(entries, area.right + 20, area.top)) : "",
     "</svg>",
   ];
   return parts.filter((p) => p !== "").join("\n");

@@ -50,6 +50,8 @@ export interface ImageTrace {
   xaxis?: XAxisId;
   yaxis?: YAxisId;
   hoverinfo?: "skip" | "x+y";
+  /** An image grid's tile size in image pixels (what the browser tests measure). */
+  meta?: { tile: [number, number] };
 }
 
 /** Any trace the plot module makes. */
@@ -92,12 +94,38 @@ export interface Annotation {
   font?: { size?: number; color?: string };
 }
 
+/** Legend placement (plotly's `layout.legend`); `yref: "container"` measures y over the whole figure. */
+export interface Legend {
+  orientation?: "v" | "h";
+  x?: number;
+  y?: number;
+  xanchor?: "left" | "center" | "right";
+  yanchor?: "top" | "middle" | "bottom";
+  yref?: "paper" | "container";
+}
+
+/**
+ * One panel of a `row(...)`, recorded so a page can re-flow the panels on a narrow screen
+ * (tools/render/assets/plots.js): its axes, its natural plot size in px and its title annotation.
+ */
+export interface PanelMeta {
+  x: XAxisId[];
+  y: YAxisId[];
+  w: number;
+  h: number;
+  /** Index of its title in `layout.annotations` (-1: none). */
+  title: number;
+}
+
 /** Figure layout. Extra axes are `xaxis2`, `yaxis2`, …. */
 export interface Layout {
   title?: { text: string };
   width?: number;
   height?: number;
   showlegend?: boolean;
+  legend?: Legend;
+  /** Course data kept with the figure (plotly keeps `meta` untouched). */
+  meta?: { panels?: PanelMeta[]; gap?: number };
   margin?: { l: number; r: number; t: number; b: number };
   annotations?: Annotation[];
   plot_bgcolor?: string;
