@@ -145,7 +145,7 @@ describe("the fixture course's book", () => {
     expect(alpha).toMatch(/<div class="course-plot"><script type="application\/vnd\.plotly\.v1\+json">/);
     expect(alpha).toContain('<script src="assets/plotly/plotly.min.js"></script>');
     expect(fs.existsSync(path.join(out, "assets", "plotly", "plotly.min.js"))).toBe(true);
-    expect(alpha).toMatch(/<details class="hide-input"><summary>Show code<\/summary>[\s\S]*hiddenInputMarker[\s\S]*?<\/details><div class="cell-outputs">[\s\S]*output of the hidden-input cell/);
+    expect(alpha).toMatch(/<details class="hide-input"><summary>Show code<\/summary>[\s\S]*hiddenInputMarker[\s\S]*?<\/details><div class="cell-outputs[^"]*">[\s\S]*output of the hidden-input cell/);
     expect(alpha).toContain("⚠ output not shown: unknown MIME type application/x-mystery");
     expect(r.stderr).toMatch(/warning: .*01_alpha\.ipynb cell 8: output not shown \(unknown MIME type application\/x-mystery\)/);
   });
@@ -156,6 +156,16 @@ describe("the fixture course's book", () => {
     expect(alpha).toContain("not implemented: double");
     expect(alpha).not.toContain("twiceTheInput");
     expect(alpha).not.toContain('class="solution"');
+  });
+
+  test("outputs from the reference run, on a page that shows the stubs, say so", () => {
+    const alpha = read(out, "01_alpha.html");
+    expect(alpha).toMatch(/<p class="notice reference-run-notice">The exercises on this page show their stubs, but its outputs come from a run with the reference solutions/);
+    const [before, after] = alpha.split('id="exercise-double"');
+    expect((before.match(/class="reference-run"/g) ?? []).length).toBe(0);
+    expect((before.match(/class="cell-outputs"/g) ?? []).length).toBeGreaterThan(0);
+    expect((after.match(/<div class="cell-outputs from-reference"><div class="reference-run"[^>]*>output from the reference solution run<\/div>/g) ?? []).length).toBe((after.match(/class="cell-outputs/g) ?? []).length);
+    expect(read(out, "02_beta.html")).not.toContain("reference-run");
   });
 
   test("a notebook without an executed copy renders without outputs, says so, and warns", () => {

@@ -21,7 +21,12 @@ export interface PageContext {
   env: MarkdownEnv;
   /** Reference solutions to reveal under a toggle, by exercise id; absent: none shown. */
   solutions?: Map<string, string>;
+  /** Outputs of code cells from this index on came from the reference-solution run: say so on each. */
+  referenceRunFrom?: number;
 }
+
+/** The note on an output that the reference solutions produced, not the stub shown above it. */
+export const REFERENCE_RUN_NOTE = "output from the reference solution run";
 
 function codeBlock(source: string): string {
   return `<pre class="code"><code class="language-ts">${highlightTs(source)}</code></pre>`;
@@ -53,7 +58,9 @@ export function renderCell(cell: CellView, page: PageContext): string {
   const solution = cell.exercise ? page.solutions?.get(cell.exercise.id) : undefined;
   if (solution !== undefined) parts.push(toggle("solution", "Show solution", `<div class="cell-input">${codeBlock(solution)}</div>`));
   if (!cell.tags.has("remove-output") && cell.outputs.length > 0) {
-    const outs = `<div class="cell-outputs">${renderOutputs(cell.outputs, { where, diag: page.diag, env: page.env })}</div>`;
+    const fromReference = page.referenceRunFrom !== undefined && cell.index >= page.referenceRunFrom;
+    const note = fromReference ? `<div class="reference-run" title="The exercises on this page show their stubs; this output came from running the reference solutions (npm start)">${REFERENCE_RUN_NOTE}</div>` : "";
+    const outs = `<div class="cell-outputs${fromReference ? " from-reference" : ""}">${note}${renderOutputs(cell.outputs, { where, diag: page.diag, env: page.env })}</div>`;
     parts.push(cell.tags.has("hide-output") ? toggle("hide-output", "Show output", outs) : outs);
   }
   if (parts.length === 0 && !problems) return "";

@@ -30,6 +30,11 @@ export interface RenderNotebook {
   cells: CellView[];
   /** Where its outputs came from (the executed copy), if not from the file itself. */
   outputsFrom?: string;
+  /**
+   * Index of the first exercise cell whose executed copy ran other code than the page shows (the
+   * reference solution in place of the stub): outputs from there on come from the reference run.
+   */
+  referenceRunFrom?: number;
 }
 
 /** A notebook that cannot be rendered at all (missing, not JSON, not nbformat 4). */
@@ -139,7 +144,13 @@ export function withExecutedOutputs(nb: RenderNotebook, executedFile: string, di
   const paired = pairCells(nb, exec.cells);
   const changed = changedCells(nb, paired);
   if (changed > 0) diag.warn(`${nb.file}: executed copy ${shown(executedFile)} is older than the notebook (${changed} code cell(s) changed since it ran; run \`npm start\`)`);
-  return { ...nb, outputsFrom: executedFile, cells: nb.cells.map((c, i) => (c.kind === "code" && paired[i] ? { ...c, outputs: paired[i]?.outputs ?? [] } : c)) };
+  const substituted = nb.cells.findIndex((c, i) => c.exercise !== null && paired[i] !== undefined && paired[i]?.source !== c.source);
+  return {
+    ...nb,
+    outputsFrom: executedFile,
+    ...(substituted >= 0 ? { referenceRunFrom: substituted } : {}),
+    cells: nb.cells.map((c, i) => (c.kind === "code" && paired[i] ? { ...c, outputs: paired[i]?.outputs ?? [] } : c)),
+  };
 }
 
 /** True when any code cell of the notebook holds outputs. */

@@ -13,7 +13,7 @@ import * as path from "path";
 import { parseSolutions, solutionsFileFor } from "../exercises";
 import { NOTEBOOK_PATTERN } from "../run";
 import { ASSETS, copyAssets } from "./assets";
-import { PageContext, renderCell } from "./cell";
+import { PageContext, REFERENCE_RUN_NOTE, renderCell } from "./cell";
 import { BookPageRef, courseMapHtml, timelineHtml } from "./coursemap";
 import { Diagnostics, esc, IdAllocator, placeholder } from "./html";
 import { Heading, MarkdownEnv } from "./markdown";
@@ -151,11 +151,12 @@ export function buildBook(opts: BookOptions): BookResult {
     let main: string;
     let plots = 0;
     if (l.nb) {
-      const page: PageContext = { file: l.file, diag: opts.diag, env, solutions: opts.withSolutions ? solutionsFor(l.file, opts.solutionsDir, opts.diag) : undefined };
+      const page: PageContext = { file: l.file, diag: opts.diag, env, solutions: opts.withSolutions ? solutionsFor(l.file, opts.solutionsDir, opts.diag) : undefined, referenceRunFrom: l.nb.referenceRunFrom };
       const cells = l.nb.cells.map((c) => renderCell(c, page)).filter((h) => h !== "");
       main = cells.join("\n");
       plots = (main.match(/class="course-plot"/g) ?? []).length;
       if (!l.nb.outputsFrom) main = `<p class="notice">This page shows the notebook without outputs: run <code>npm start</code> to execute the notebooks, then rebuild the book.</p>\n${main}`;
+      else if (l.nb.referenceRunFrom !== undefined) main = `<p class="notice reference-run-notice">The exercises on this page show their stubs, but its outputs come from a run with the reference solutions filled in: outputs from the first exercise on are marked “${REFERENCE_RUN_NOTE}”.</p>\n${main}`;
     } else main = placeholder(`this notebook could not be read: ${l.error ?? "unknown error"}`);
     const body = `<div class="book-layout">\n${tocHtml(env.headings)}\n<main class="book-main">\n${main}\n${pagerHtml(i > 0 ? refs[i - 1] : null, refs[i + 1] ?? null)}\n</main>\n</div>`;
     const file = path.join(opts.out, ref.href);
