@@ -19,6 +19,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Course, relPath, walkFiles } from "../course";
 import { serializeNotebook } from "../notebook";
+import { codeDigest } from "../notebook-digest";
 import { INSTRUCTOR_ONLY, jestConfig, Plan, PlanFile, pruneBrokenImports, scriptsThatWork, template } from "./files";
 import { releasedIds, releasedSolutionsText, studentNotebook } from "./notebooks";
 import { ReadmeFacts, studentReadme } from "./readme";
@@ -41,7 +42,8 @@ export interface Manifest {
   course: string;
   week: number;
   solutionsWithheld: boolean;
-  notebooks: { file: string; week: number; exercises: { id: string; points: number; week: number | string; solution: "released" | "stub" }[] }[];
+  /** Per notebook: its exercises, and the digest of its code cells as released (tools/notebook-digest.ts). */
+  notebooks: { file: string; week: number; codeSha256: string; exercises: { id: string; points: number; week: number | string; solution: "released" | "stub" }[] }[];
 }
 
 function copyTree(course: Course, dirRel: string, plan: Plan, skip: (rel: string, isDir: boolean) => boolean = () => false): void {
@@ -100,11 +102,12 @@ export function studentPlan(course: Course, opts: StudentOptions): { plan: Plan;
   const readmeTodo: ReadmeFacts["todo"] = [];
   const readmeReleased: ReadmeFacts["released"] = [];
   for (const nb of notebooks) {
-    plan.files.push({ to: nb.rel, content: serializeNotebook(studentNotebook(nb, opts.week, opts.withholdSolutions)) });
+    const shipped = studentNotebook(nb, opts.week, opts.withholdSolutions);
+    plan.files.push({ to: nb.rel, content: serializeNotebook(shipped) });
     const released = releasedIds(nb, opts.week, opts.withholdSolutions);
     const exercises = nb.nb.cells.map((c) => c.metadata.exercise as { id: string; points: number; week: number | string } | undefined)
       .filter((e): e is { id: string; points: number; week: number | string } => typeof e === "object" && e !== null && typeof e.id === "string");
-    manifest.notebooks.push({ file: nb.rel, week: nb.week, exercises: exercises.map((e) => ({ id: e.id, points: e.points, week: e.week, solution: released.has(e.id) ? "released" : "stub" })) });
+    manifest.notebooks.push({ file: nb.rel, week: nb.week, codeSha256: codeDigest(shipped), exercises: exercises.map((e) => ({ id: e.id, points: e.points, week: e.week, solution: released.has(e.id) ? "released" : "stub" })) });
     for (const e of nb.exercises) {
       if (released.has(e.id)) readmeReleased.push({ id: e.id, notebook: nb.rel });
       else readmeTodo.push({ id: e.id, notebook: nb.rel, week: e.week, points: e.points });
