@@ -12,6 +12,7 @@ export * from "./forward";
 export * from "./param";
 export * from "./losses";
 export * from "./samplers";
+export * from "./dpmSolver";
 export * from "./data/toy2d";
 export * from "./metrics";
 export * from "./ops";

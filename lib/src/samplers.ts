@@ -10,6 +10,9 @@
  *   Euler–Maruyama predictor, Langevin corrector with a target signal-to-noise ratio).
  * - Song & Ermon 2019, "Generative Modeling by Estimating Gradients of the Data Distribution"
  *   (annealed Langevin dynamics).
+ * - Lu et al. 2022, "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic
+ *   Models" (the multistep second-order data-prediction solver, in ./dpmSolver.ts; it keeps its
+ *   previous x̂0 in the per-run {@link StepState}).
  *
  * | code            | symbol                                                   |
  * |-----------------|----------------------------------------------------------|
@@ -63,6 +66,49 @@ export interface StepContext {
   rng: Rng;
   /** clip x̂0 to [−clipX0, clipX0] (images in [−1, 1]: 1); undefined = no clipping */
   clipX0?: number;
+  /**
+   * Memory that lives for one {@link sample} run (multistep solvers keep earlier model outputs
+   * here); `sample` creates it empty and disposes it at the end. Absent when a step is called
+   * on its own, so a multistep solver then takes a first-order step.
+   */
+  state?: StepState;
+}
+
+/**
+ * Per-run memory of a multistep sampler: named tensors (kept out of tf.tidy, replaced ones are
+ * disposed) and numbers. {@link sample} owns it and disposes it when the run ends.
+ *
+ * @see notebooks/01_score_matching.ipynb
+ */
+export class StepState {
+  private readonly tensors = new Map<string, tf.Tensor>();
+  private readonly numbers = new Map<string, number>();
+
+  /** Keep `t` (survives the step's tf.tidy) under `name`, disposing what was there. */
+  setTensor(name: string, t: tf.Tensor): void {
+    const old = this.tensors.get(name);
+    this.tensors.set(name, tf.keep(t));
+    if (old && old !== t) old.dispose();
+  }
+
+  getTensor(name: string): tf.Tensor | undefined {
+    return this.tensors.get(name);
+  }
+
+  setNumber(name: string, v: number): void {
+    this.numbers.set(name, v);
+  }
+
+  getNumber(name: string): number | undefined {
+    return this.numbers.get(name);
+  }
+
+  /** Free every kept tensor and forget everything. */
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+    this.tensors.clear();
+    this.numbers.clear();
+  }
 }
 
 /**
@@ -91,12 +137,12 @@ function predictX0(xt: tf.Tensor, epsHat: tf.Tensor, t: number, schedule: Schedu
 }
 
 /**
- * x̂0 and ε̂ for a step, with optional clipping of x̂0 to [−c, c] (Ho et al. 2020 clip the
+ * x̂0 and ε̂ for a step (exported for the solvers of ./dpmSolver), with optional clipping of x̂0 to [−c, c] (Ho et al. 2020 clip the
  * predicted image to the data range; guided-diffusion's `clip_denoised`). After clipping, ε̂ is
  * recomputed from the clipped x̂0, ε̂' = (x_t − sqrt(ᾱ_t)·x̂0)/σ_t, so a DDIM step stays
  * consistent: without this an η = 0 sampler on images saturates at high guidance scales.
  */
-function denoised(xt: tf.Tensor, epsHat: tf.Tensor, t: number, schedule: Schedule, clipX0?: number): { x0Hat: tf.Tensor; epsHat: tf.Tensor } {
+export function denoised(xt: tf.Tensor, epsHat: tf.Tensor, t: number, schedule: Schedule, clipX0?: number): { x0Hat: tf.Tensor; epsHat: tf.Tensor } {
   const x0Hat = predictX0(xt, epsHat, t, schedule); // like xt
   if (clipX0 === undefined) return { x0Hat, epsHat };
   const clipped = tf.clipByValue(x0Hat, -clipX0, clipX0); // like xt
@@ -265,11 +311,12 @@ export function sample(opts: SampleOptions): tf.Tensor {
     ? (x: tf.Tensor, t: number) => tf.tidy(() => modifier(model(x, t), x, t))
     : (x: tf.Tensor, t: number) => model(x, t);
   let x = xT ? xT.clone() : rng.randn(shape); // [B, …]
+  const state = new StepState(); // multistep memory for this run only
   try {
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i];
       const tPrev = i + 1 < ts.length ? ts[i + 1] : -1;
-      const next = tf.tidy(() => step({ xt: x, t, tPrev, eps, schedule, rng, clipX0 })); // like x
+      const next = tf.tidy(() => step({ xt: x, t, tPrev, eps, schedule, rng, clipX0, state })); // like x
       if (next !== x) x.dispose();
       x = next;
       onStep?.(i, ts.length);
@@ -277,6 +324,8 @@ export function sample(opts: SampleOptions): tf.Tensor {
   } catch (e) {
     x.dispose(); // a model or step that throws leaves nothing behind
     throw e;
+  } finally {
+    state.dispose();
   }
   return x;
 }

@@ -4,9 +4,11 @@ import { Rng } from "../../lib/src/random";
 import { makeSchedule, timesteps } from "../../lib/src/schedules";
 import { gmmScoreVP, ringGaussians, ringMixture, toTensors } from "../../lib/src/data/toy2d";
 import { mmdRbf, nearestModeStats } from "../../lib/src/metrics";
+import { dpmSolverPP2MStep } from "../../lib/src/dpmSolver";
 import {
   EpsModel,
   StepFn,
+  StepState,
   ddimStep,
   ddpmStep,
   eulerMaruyamaStep,
@@ -74,6 +76,40 @@ function refSample(kind: "ddim" | "ddpm", seed: number, B: number, n: number): n
   return x;
 }
 
+/**
+ * Float64 reference of DPM-Solver++(2M) (Lu et al. 2022, Alg. 2) written from the paper:
+ * x_i = (σ_i/σ_{i−1})·x_{i−1} − α_i·(e^{−h_i} − 1)·D_i, D_i = x̂0_{i−1} on the first step and on
+ * the steps into t = 0 and to ᾱ = 1, else (1 + 1/(2r))·x̂0_{i−1} − 1/(2r)·x̂0_{i−2}, r = h_{i−1}/h_i.
+ */
+function refDpmSample(seed: number, B: number, n: number): number[] {
+  const x = Array.from(new Rng(seed).normalArray(2 * B));
+  const ts = timesteps(schedule.T, n);
+  const lam = (ab: number) => Math.log(Math.sqrt(ab) / Math.sqrt(1 - ab));
+  let prevX0: number[] | null = null;
+  let prevH = 0;
+  for (let i = 0; i < n; i++) {
+    const t = ts[i];
+    const tPrev = i + 1 < n ? ts[i + 1] : -1;
+    const ab = schedule.alphaBars[t];
+    const x0 = x.map((_, j) => {
+      const b = Math.floor(j / 2);
+      const e = refEps(x[2 * b], x[2 * b + 1], t)[j % 2];
+      return (x[j] - Math.sqrt(1 - ab) * e) / Math.sqrt(ab);
+    });
+    if (tPrev < 0) return x0;
+    const abPrev = schedule.alphaBars[tPrev];
+    const h = lam(abPrev) - lam(ab);
+    for (let j = 0; j < x.length; j++) {
+      const r = prevH / h;
+      const D = prevX0 && tPrev > 0 ? (1 + 1 / (2 * r)) * x0[j] - (1 / (2 * r)) * prevX0[j] : x0[j];
+      x[j] = (Math.sqrt(1 - abPrev) / Math.sqrt(1 - ab)) * x[j] - Math.sqrt(abPrev) * (Math.exp(-h) - 1) * D;
+    }
+    prevX0 = x0;
+    prevH = h;
+  }
+  return x;
+}
+
 function run(step: StepFn, n: number, B: number, seed: number): Float32Array {
   const x = sample({ model, schedule, step, shape: [B, 2], numSteps: n, rng: new Rng(seed) });
   const v = x.dataSync() as Float32Array;
@@ -88,12 +124,14 @@ describe("fixed-seed expected values (analytic ring model, linear T = 1000, 10 s
     ddpm: [-3.648948, 0.260763, 3.284523, -2.667337, -4.193928, 0.553579, -3.696339, 0.066121],
     eulerMaruyama: [-3.428191, -0.162084, 2.892833, -2.088086, -5.101023, 0.112082, -3.218335, -0.03173],
     langevin: [0.731901, -3.852823, 0.044671, -4.213465, -4.185349, 0.110708, -2.850327, 2.816568],
+    dpmSolverPP2M: [-0.036406, 3.857502, -2.927157, -3.314628, -4.393265, -0.057457, -3.106783, 3.141652],
   };
   const steps: Record<string, StepFn> = {
     ddim: ddimStep(0),
     ddpm: ddpmStep(),
     eulerMaruyama: eulerMaruyamaStep(),
     langevin: langevinStep(),
+    dpmSolverPP2M: dpmSolverPP2MStep(),
   };
   for (const name of Object.keys(expected)) {
     test(name, () => {
@@ -110,10 +148,70 @@ describe("fixed-seed expected values (analytic ring model, linear T = 1000, 10 s
     }
   });
 
+  test("DPM-Solver++(2M) agrees with a float64 reference written from Lu et al.'s Algorithm 2", () => {
+    const v = run(dpmSolverPP2MStep(), 10, 4, 0);
+    refDpmSample(0, 4, 10).forEach((r, i) => expect(Math.abs(v[i] - r)).toBeLessThan(1e-4));
+  });
+
   test("ddpmStep() is ddimStep(1) (same noise draws)", () => {
     const a = run(ddpmStep(), 20, 16, 5);
     const b = run(ddimStep(1), 20, 16, 5);
     a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-4));
+  });
+});
+
+describe("DPM-Solver++(2M) beats DDIM at the same number of evaluations (exact ring score)", () => {
+  // Reference: 2000 samples of 1000-step DDIM (the probability-flow ODE solved finely) from
+  // other x_T than the compared runs, so MMD² measures the distributions, not paired paths.
+  // Measured here (linear T = 1000): DDIM vs DPM-Solver++ MMD² 0.0015 vs 0.0002 at 10 steps.
+  const N = 2000;
+  let ref: tf.Tensor2D;
+  let xT: tf.Tensor2D;
+  beforeAll(() => {
+    ref = sample({ model, schedule, step: ddimStep(0), shape: [N, 2], numSteps: 1000, rng: new Rng(11) }) as tf.Tensor2D;
+    xT = new Rng(12).randn([N, 2]) as tf.Tensor2D;
+  });
+  afterAll(() => tf.dispose([ref, xT]));
+
+  test("at 10, 15 and 20 steps the MMD² to the 1000-step reference is lower, and the state leaks nothing", () => {
+    const lines: string[] = [];
+    for (const n of [10, 15, 20]) {
+      const before = tf.memory().numTensors;
+      const ddim = sample({ model, schedule, step: ddimStep(0), shape: [N, 2], numSteps: n, rng: new Rng(1), xT }) as tf.Tensor2D;
+      const dpm = sample({ model, schedule, step: dpmSolverPP2MStep(), shape: [N, 2], numSteps: n, rng: new Rng(1), xT }) as tf.Tensor2D;
+      const mDdim = mmdRbf(ddim, ref, 1);
+      const mDpm = mmdRbf(dpm, ref, 1);
+      lines.push(`NFE ${n}: DDIM ${mDdim.toFixed(5)}, DPM-Solver++(2M) ${mDpm.toFixed(5)}`);
+      expect(mDpm).toBeLessThan(mDdim);
+      tf.dispose([ddim, dpm]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+    console.log(`MMD² to the 1000-step reference:\n${lines.join("\n")}`);
+  });
+
+  test("called without a sample loop (no state) the step is first order, i.e. DDIM", () => {
+    const x = new Rng(3).randn([8, 2]);
+    const eps = (xx: tf.Tensor, t: number) => model(xx, t);
+    const ctx = { xt: x, t: 500, tPrev: 400, eps, schedule, rng: new Rng(0) };
+    const a = dpmSolverPP2MStep()(ctx);
+    const b = ddimStep(0)(ctx);
+    expect(Math.max(...Array.from(tf.tidy(() => tf.abs(tf.sub(a, b))).dataSync()))).toBeLessThan(1e-5);
+    tf.dispose([x, a, b]);
+  });
+
+  test("StepState keeps tensors across tidy scopes, replaces and disposes them", () => {
+    const before = tf.memory().numTensors;
+    const st = new StepState();
+    tf.tidy(() => st.setTensor("a", tf.ones([2])));
+    expect(st.getTensor("a")!.isDisposed).toBe(false);
+    const first = st.getTensor("a")!;
+    tf.tidy(() => st.setTensor("a", tf.zeros([2])));
+    expect(first.isDisposed).toBe(true);
+    st.setNumber("h", 0.5);
+    expect(st.getNumber("h")).toBe(0.5);
+    st.dispose();
+    expect(st.getTensor("a")).toBeUndefined();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 
