@@ -22,6 +22,7 @@ import { StepFn } from "../samplers";
 import { ProgressMode } from "../progress";
 import { UNet } from "../nets/unet";
 import { GuidedSampler, sampleImages } from "../imageSampling";
+import { unetApply } from "../engine/engine";
 import { upsampleBicubic } from "./resize";
 import { augmentLowRes } from "./augment";
 import { regressionPredict } from "./train";
@@ -87,14 +88,17 @@ export function superResolve(opts: SuperResolveOptions): tf.Tensor4D {
   const up = tf.tidy(() => upsampleBicubic(level > 0 ? augmentLowRes(low, level, augNoise()) : low, f)); // [N, S, S, C]
   try {
     const aug = net.config.augConditioned ? level : undefined;
-    const sampler: GuidedSampler = (_y, rows) => ({
-      model: (xt, t) =>
-        tf.tidy(() => {
-          const image = tf.slice(up, [rows.start, 0, 0, 0], [rows.end - rows.start, -1, -1, -1]) as tf.Tensor4D; // [b, S, S, C]
-          const cond = labels ? tf.tensor1d(labels.subarray(rows.start, rows.end), "int32") : undefined; // [b]
-          return net.apply(xt as tf.Tensor4D, t, cond, { image, aug });
-        }),
-    });
+    const sampler: GuidedSampler = (_y, rows) => {
+      const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed and faster)
+      return {
+        model: (xt, t) =>
+          tf.tidy(() => {
+            const image = tf.slice(up, [rows.start, 0, 0, 0], [rows.end - rows.start, -1, -1, -1]) as tf.Tensor4D; // [b, S, S, C]
+            const cond = labels ? tf.tensor1d(labels.subarray(rows.start, rows.end), "int32") : undefined; // [b]
+            return apply(xt as tf.Tensor4D, t, cond, { image, aug });
+          }),
+      };
+    };
     const S = net.config.imageSize;
     return sampleImages({
       sampler,

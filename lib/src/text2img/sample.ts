@@ -27,6 +27,7 @@ import { MlpDenoiser } from "../nets/mlp";
 import { ClipModel } from "../clip/model";
 import { classifierFreeGuidance, classifierGuidance } from "../guidance";
 import { GuidedSampler } from "../imageSampling";
+import { mlpApply, unetApply } from "../engine/engine";
 
 /** Rows [start, end) of a [N, D] tensor (call inside tf.tidy). */
 function rowsOf(x: tf.Tensor2D, rows: { start: number; end: number }): tf.Tensor2D {
@@ -47,11 +48,14 @@ function checkContext(net: UNet, context: tf.Tensor2D, who: string): void {
  */
 export function contextCfgSampler(net: UNet, context: tf.Tensor2D, s: number): GuidedSampler {
   checkContext(net, context, "contextCfgSampler");
-  const model = (xt: tf.Tensor, t: number, c: tf.Tensor) => net.apply(xt as tf.Tensor4D, t, undefined, { context: c as tf.Tensor2D });
-  return (_labels, rows) => ({
-    model: (xt, t) =>
-      tf.tidy(() => classifierFreeGuidance({ model, cond: rowsOf(context, rows), nullCond: 0, guidanceScale: s })(xt, t)),
-  });
+  return (_labels, rows) => {
+    const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed and faster)
+    const model = (xt: tf.Tensor, t: number, c: tf.Tensor) => apply(xt as tf.Tensor4D, t, undefined, { context: c as tf.Tensor2D });
+    return {
+      model: (xt, t) =>
+        tf.tidy(() => classifierFreeGuidance({ model, cond: rowsOf(context, rows), nullCond: 0, guidanceScale: s })(xt, t)),
+    };
+  };
 }
 
 /**
@@ -65,22 +69,25 @@ export function clipGuidedSampler(net: UNet, clip: ClipModel, context: tf.Tensor
   checkContext(net, context, "clipGuidedSampler");
   if (!clip.timeConditional) throw new Error("clipGuidedSampler: CLIP guidance needs a noised CLIP C_I(z_t, t) (see notebook 05)");
   if (clipText.shape[0] !== context.shape[0]) throw new Error(`clipGuidedSampler: ${context.shape[0]} contexts but ${clipText.shape[0]} CLIP text embeddings`);
-  return (_labels, rows) => ({
-    model: (xt, t) =>
-      tf.tidy(() => {
-        const c = base === "cond" ? rowsOf(context, rows) : (tf.zeros([rows.end - rows.start, context.shape[1]]) as tf.Tensor2D);
-        return net.apply(xt as tf.Tensor4D, t, undefined, { context: c });
-      }),
-    modifier:
-      s === 0
-        ? undefined
-        : classifierGuidance({
-            // ln P(z | x) ≈ C_T(x)ᵀ C_I(z_t, t): one value per row
-            logProb: (x, t) => tf.sum(tf.mul(clip.encodeImages(x as tf.Tensor4D, t), rowsOf(clipText, rows)), 1),
-            guidanceScale: s,
-            schedule,
-          }),
-  });
+  return (_labels, rows) => {
+    const apply = unetApply(net); // the U-Net on the chosen engine; the CLIP gradient stays on tfjs
+    return {
+      model: (xt, t) =>
+        tf.tidy(() => {
+          const c = base === "cond" ? rowsOf(context, rows) : (tf.zeros([rows.end - rows.start, context.shape[1]]) as tf.Tensor2D);
+          return apply(xt as tf.Tensor4D, t, undefined, { context: c });
+        }),
+      modifier:
+        s === 0
+          ? undefined
+          : classifierGuidance({
+              // ln P(z | x) ≈ C_T(x)ᵀ C_I(z_t, t): one value per row
+              logProb: (x, t) => tf.sum(tf.mul(clip.encodeImages(x as tf.Tensor4D, t), rowsOf(clipText, rows)), 1),
+              guidanceScale: s,
+              schedule,
+            }),
+    };
+  };
 }
 
 /**
@@ -109,8 +116,9 @@ export function samplePrior(opts: SamplePriorOptions): tf.Tensor2D {
   const { prior, textEmb, schedule, rng } = opts;
   const E = prior.config.dataDim;
   if (textEmb.rank !== 2 || textEmb.shape[1] !== (prior.config.contextDim ?? 0)) throw new Error(`samplePrior: textEmb must be [N, ${prior.config.contextDim ?? 0}], got [${textEmb.shape}]`);
+  const apply = mlpApply(prior); // the chosen engine (onnxruntime-node when installed and faster)
   const model = (xt: tf.Tensor, t: number, c: tf.Tensor) =>
-    tf.tidy(() => prior.apply(xt as tf.Tensor2D, tf.fill([xt.shape[0]], t, "float32") as tf.Tensor1D, undefined, c as tf.Tensor2D));
+    tf.tidy(() => apply(xt as tf.Tensor2D, tf.fill([xt.shape[0]], t, "float32") as tf.Tensor1D, undefined, c as tf.Tensor2D));
   const z = sample({
     model: (xt, t) => classifierFreeGuidance({ model, cond: textEmb, nullCond: 0, guidanceScale: opts.s ?? 1 })(xt, t),
     schedule,
