@@ -10,10 +10,13 @@
  * - drawing 2,000 samples with 100 DDIM steps;
  * - the 16×16 U-Net: training step at batch 128, forward at batch 256, and guided sampling of
  *   64 images × 50 steps with classifier-free and with classifier guidance (tools/bench-images.ts);
+ * - the inference engines (tools/bench-engine.ts): U-Net forward at batch 256 and CFG sampling
+ *   64 × 50 on tfjs and on onnxruntime-node; with `--vs-torch`, the same MLP and U-Net workloads in
+ *   PyTorch CPU with 2 threads (tools/bench/torch_bench.py) right after ours, and the ratios;
  * - executing every notebook with the runner (`node tools/dist/run.js … --mode instructor`), one at a time;
  * - grading (one notebook-01 submission, a batch of 40), where the grader is part of the checkout.
  *
- * Usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]
+ * Usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --vs-torch] [-- --out FILE]
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -22,6 +25,7 @@ import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
 import { imageBench } from "./bench-images";
 import { text2ImgBench } from "./bench-text2img";
+import { EngineBench, TorchBench, engineBench, torchBench } from "./bench-engine";
 import { initBackend, Rng, DEFAULT_MLP_CONFIG, MlpDenoiser, epsModel, timestepEmbedding, dsmLoss, ddimStep, sample, makeSchedule, trainRecipe } from "@course/lib";
 import { REFERENCE_MS, machineSpeed } from "./speed";
 
@@ -33,16 +37,18 @@ interface BenchArgs {
   quick: boolean;
   notebook: boolean;
   grading: boolean;
+  vsTorch: boolean;
   out: string;
 }
 
 function parseArgs(argv: string[]): BenchArgs | null {
-  const args: BenchArgs = { quick: false, notebook: true, grading: true, out: path.join(ROOT, "build", "bench.json") };
+  const args: BenchArgs = { quick: false, notebook: true, grading: true, vsTorch: false, out: path.join(ROOT, "build", "bench.json") };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") args.quick = true;
     else if (a === "--no-notebook") args.notebook = false;
     else if (a === "--no-grading") args.grading = false;
+    else if (a === "--vs-torch") args.vsTorch = true;
     else if (a === "--out" && argv[i + 1]) args.out = path.resolve(argv[++i]);
     else if (a === "-h" || a === "--help") return null;
     else throw new Error(`unknown argument ${a}`);
@@ -159,6 +165,41 @@ function notebookTimings(): NotebookTiming[] {
   });
 }
 
+/** The faster engine's time for a workload (onnx when installed and faster). */
+function best(w: { tfjs: number; onnx: number | null }): { ms: number; engine: string } {
+  return w.onnx !== null && w.onnx < w.tfjs ? { ms: w.onnx, engine: "onnx" } : { ms: w.tfjs, engine: "tfjs" };
+}
+
+function engineRows(e: EngineBench): [string, string, string][] {
+  const row = (name: string, w: { tfjs: number; onnx: number | null }, note: string): [string, string, string][] => [
+    [`${name}, tfjs engine`, fmt(w.tfjs), note],
+    [`${name}, onnx engine`, fmt(w.onnx), w.onnx === null ? "onnxruntime-node not installed" : `${(w.tfjs / w.onnx).toFixed(1)}x faster than tfjs`],
+  ];
+  return [...row("U-Net forward b256", e.unetForwardB256, `${e.unetParams} parameters`), ...row("CFG sampling 64 x 50 (cfgSampler)", e.cfgSample64x50, "sampleImages, DDIM, s = 3")];
+}
+
+/** Ratios ours / PyTorch (2 threads) with the acceptance targets of issue 13. */
+function torchRows(t: TorchBench | string | null, mlpStep: number, unetStep: number, e: EngineBench): [string, string, string][] {
+  if (t === null) return [["vs PyTorch", "n/a", "add --vs-torch (needs python3-torch)"]];
+  if (typeof t === "string") return [["vs PyTorch", "n/a", t]];
+  const fwd = best(e.unetForwardB256);
+  const cfg = best(e.cfgSample64x50);
+  const mlpParams = new MlpDenoiser(DEFAULT_MLP_CONFIG, new Rng(0));
+  const same = mlpParams.numParams() === t.mlp_params && e.unetParams === t.unet_params;
+  mlpParams.dispose();
+  const r = (name: string, ours: number, theirs: number, target: number, what: string): [string, string, string] => {
+    const ratio = ours / theirs;
+    return [`${name} / PyTorch`, `${ratio.toFixed(2)}x`, `ours ${fmt(ours)} (${what}) vs ${fmt(theirs)}; target <= ${target}x: ${ratio <= target ? "met" : "MISSED"}`];
+  };
+  return [
+    ["PyTorch", t.torch, `${t.threads} threads; same nets: ${same ? "yes" : "NO"} (MLP ${t.mlp_params}, U-Net ${t.unet_params} parameters)`],
+    r("U-Net forward b256", fwd.ms, t.unet_fwd, 1.0, fwd.engine),
+    r("CFG sampling 64 x 50", cfg.ms, t.cfg_sample, 1.0, cfg.engine),
+    r("MLP train step b512", mlpStep, t.mlp_step, 1.5, "tfjs"),
+    r("U-Net train step b128", unetStep, t.unet_step, 2.0, "tfjs"),
+  ];
+}
+
 function fmt(ms: number | null): string {
   if (ms === null) return "n/a";
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
@@ -190,11 +231,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (e) {
-    process.stderr.write(`bench: ${(e as Error).message}\nusage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]\n`);
+    process.stderr.write(`bench: ${(e as Error).message}\nusage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --vs-torch] [-- --out FILE]\n`);
     return 2;
   }
   if (!args) {
-    process.stdout.write("usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --out FILE]\n");
+    process.stdout.write("usage: npm run bench [-- --quick] [-- --no-notebook] [-- --no-grading] [-- --vs-torch] [-- --out FILE]\n");
     return 0;
   }
   const backend = await initBackend();
@@ -209,6 +250,13 @@ async function main(argv: string[]): Promise<number> {
   const ddim = await ddimMs(args.quick);
   log("U-Net 16x16: train step b128, forward b256, guided sampling 64 x 50, SR3 64 x 25 …");
   const img = await imageBench(timeMs, args.quick);
+  log("engines: U-Net forward b256 and CFG sampling 64 x 50 on tfjs and onnx …");
+  const eng = await engineBench(timeMs, args.quick);
+  let torch: TorchBench | string | null = null;
+  if (args.vsTorch) {
+    log("PyTorch (2 threads): the same MLP and U-Net workloads, right after ours …");
+    torch = torchBench(ROOT, args.quick);
+  }
   log("CLIP train step b256; GLIDE (CFG, CLIP guidance) and unCLIP sampling, 64 images …");
   const t2i = await text2ImgBench(timeMs, args.quick);
   let nbs: NotebookTiming[] = [{ name: "notebooks", ms: null, note: "skipped (--no-notebook)" }];
@@ -239,6 +287,8 @@ async function main(argv: string[]): Promise<number> {
     ["GLIDE + classifier-free guidance, per image", fmt(t2i.glideCfgPerImage), "RGB 16x16, 20 DDIM steps, 64 images, one batched 2B pass per step"],
     ["GLIDE + CLIP guidance, per image", fmt(t2i.glideClipPerImage), "20 steps, U-Net + noised-CLIP input gradient per step"],
     ["unCLIP (prior + decoder), per image", fmt(t2i.unclipPerImage), "prior 50 steps (MLP) + decoder 20 steps with CFG"],
+    ...engineRows(eng),
+    ...torchRows(torch, mlp.fast, img.unetStepB128, eng),
     ...nbs.map((n): [string, string, string] => [`${n.name.replace(/\.ipynb$/, "")} execution`, fmt(n.ms), n.note]),
     ...(grading && gradingModule
       ? gradingModule.gradingBenchRows(grading)
@@ -256,6 +306,8 @@ async function main(argv: string[]): Promise<number> {
     trainLoopMsPerStep: loop,
     ddim2000x100Ms: ddim,
     images: img,
+    engines: eng,
+    vsTorch: torch,
     text2img: t2i,
     notebooks: nbs,
     grading: grading && { singleS: grading.singleS, batchS: grading.batchS, batchSize: grading.batchSize, jobs: grading.jobs, singleScore: grading.singleScore, batchResults: grading.batchResults },

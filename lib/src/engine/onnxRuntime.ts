@@ -8,7 +8,8 @@
  * 1.30.0 layout, checked on load) so an engine call returns a tf.Tensor like a tfjs net does.
  *
  * Session options follow the measurements in shared/TFJS_NOTES.md: intra-op threads = 2
- * (COURSE_ORT_THREADS overrides), inter-op 1, graph optimisation "all".
+ * (COURSE_ORT_THREADS overrides), inter-op 1, graph optimisation "all", worker threads that
+ * do not spin (COURSE_ORT_SPIN=1 turns spinning back on).
  *
  * @see notebooks/02_classifier_guidance.ipynb
  */
@@ -82,6 +83,9 @@ export function ortUnavailableReason(): string {
   return loadError;
 }
 
+/** Set to 1 to let onnxruntime's worker threads spin between kernels (its default; off here). */
+export const ORT_SPIN_ENV = "COURSE_ORT_SPIN";
+
 /** Number of live native sessions (for disposal tests). */
 let liveSessions = 0;
 
@@ -109,7 +113,16 @@ export class OrtSession {
     const n = threads ?? Number(process.env[ORT_THREADS_ENV] ?? 2);
     if (!Number.isInteger(n) || n < 1) throw new Error(`OrtSession: ${ORT_THREADS_ENV} must be a positive integer, got ${process.env[ORT_THREADS_ENV]}`);
     const s = new ort.NativeSession();
-    s.loadModel(model.buffer, model.byteOffset, model.byteLength, { intraOpNumThreads: n, interOpNumThreads: 1, graphOptimizationLevel: "all", executionMode: "sequential" });
+    const spin = process.env[ORT_SPIN_ENV] === "1" ? "1" : "0";
+    s.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+      intraOpNumThreads: n,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: "all",
+      executionMode: "sequential",
+      // worker threads sleep instead of spinning between kernels: on a shared 2-core machine
+      // spinning threads steal the cores that the other thread (and every other process) needs
+      extra: { session: { intra_op: { allow_spinning: spin } } },
+    });
     this.session = s;
     this.outputNames = s.outputMetadata.map((m) => m.name);
     liveSessions++;
