@@ -13,12 +13,18 @@ import { ChildProcess, fork } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Compiled, ExerciseSource } from "./compile";
-import type { CompileReply, CompileRequest } from "./compile-worker";
+import type { CompileReply, CompileRequest, WarmRequest } from "./compile-worker";
 
 /** Wall-clock limit for type-checking one exercise cell. */
 export const COMPILE_MS = 30_000;
 /** V8 heap of the type-checking process. */
 export const COMPILE_HEAP_MB = 768;
+/**
+ * Start-up of a type-checking process (loading TypeScript, parsing tfjs/lib/node declarations:
+ * ~1 s idle, much more on a loaded machine); not counted against any cell. Past it, the
+ * autograder itself failed (not the student's fault).
+ */
+export const WARM_MS = 180_000;
 /** Longest exercise cell the grader compiles. */
 export const MAX_CELL_CHARS = 50_000;
 
@@ -37,6 +43,7 @@ function workerScript(root: string): string {
 export class CompileService {
   private worker: ChildProcess | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  private warming: Promise<ChildProcess | null> | null = null;
 
   constructor(readonly root: string, readonly limits: CompileLimits = { ms: COMPILE_MS, heapMb: COMPILE_HEAP_MB }) {}
 
@@ -51,13 +58,22 @@ export class CompileService {
     return run;
   }
 
+  /**
+   * Start the type-checking process now (in parallel with the grader's other start-up work), so
+   * the first cell does not wait for it; errors surface on the first compile instead.
+   */
+  warm(prelude: string[]): void {
+    if (this.worker || this.warming) return;
+    this.warming = this.spawn(prelude).catch(() => null).finally(() => { this.warming = null; });
+  }
+
   /** Stop the type-checking process (the grader's exit also ends it: it is an IPC child). */
   close(): void {
     this.worker?.kill("SIGKILL");
     this.worker = null;
   }
 
-  private spawn(): ChildProcess {
+  private spawn(prelude: string[]): Promise<ChildProcess> {
     const script = workerScript(this.root);
     if (!fs.existsSync(script)) throw new Error(`${script} is missing; build the tools first (npm run build)`);
     const w = fork(script, [], {
@@ -67,25 +83,52 @@ export class CompileService {
     });
     w.stderr?.resume();
     w.on("error", () => undefined);
-    // An idle type checker never keeps the grader alive (the per-exercise timer does while it works).
+    // An idle type checker never keeps the grader alive (the timers do while it works).
     w.unref();
     (w as unknown as { channel?: { unref(): void } }).channel?.unref();
     (w.stderr as unknown as { unref?: () => void } | null)?.unref?.();
     this.worker = w;
-    return w;
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null) => {
+        clearTimeout(timer);
+        w.removeListener("message", onMessage);
+        w.removeListener("exit", onExit);
+        if (err) {
+          w.kill("SIGKILL");
+          if (this.worker === w) this.worker = null;
+          reject(err);
+        } else resolve(w);
+      };
+      const onMessage = (m: CompileReply) => { if (m?.type === "warm") done(null); };
+      const onExit = (code: number | null, signal: string | null) => done(new Error(`the type checker did not start (${signal ?? `exit code ${code}`})`));
+      const timer = setTimeout(() => done(new Error(`the type checker did not start within ${WARM_MS / 1000} s`)), WARM_MS);
+      w.on("message", onMessage);
+      w.once("exit", onExit);
+      w.send({ type: "warm", root: this.root, prelude } satisfies WarmRequest);
+    });
   }
 
-  private compileOne(prelude: string[], ex: ExerciseSource): Promise<Compiled> {
+  private async compileOne(prelude: string[], ex: ExerciseSource): Promise<Compiled> {
     if (ex.source.length > MAX_CELL_CHARS) {
-      return Promise.resolve({ id: ex.id, ok: false, problem: "syntax", message: `the '${ex.id}' cell is ${Math.round(ex.source.length / 1000)} KB long; exercise cells may be at most ${MAX_CELL_CHARS / 1000} KB. Keep only your solution in it.` });
+      return ({ id: ex.id, ok: false, problem: "syntax", message: `the '${ex.id}' cell is ${Math.round(ex.source.length / 1000)} KB long; exercise cells may be at most ${MAX_CELL_CHARS / 1000} KB. Keep only your solution in it.` });
     }
-    const w = this.worker && this.worker.connected ? this.worker : this.spawn();
-    return new Promise<Compiled>((resolve) => {
+    const first = await this.attempt(prelude, ex);
+    // an idle type checker that exited just as the request went out: once more with a fresh one
+    if (first !== "idle-exit") return first;
+    const second = await this.attempt(prelude, ex);
+    if (second !== "idle-exit") return second;
+    throw new Error("the type checker keeps exiting");
+  }
+
+  private async attempt(prelude: string[], ex: ExerciseSource): Promise<Compiled | "idle-exit"> {
+    if (this.warming) await this.warming;
+    const w = this.worker && this.worker.connected && this.worker.exitCode === null ? this.worker : await this.spawn(prelude);
+    return new Promise<Compiled | "idle-exit">((resolve) => {
       let done = false;
       let stderr = "";
       const onErr = (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); };
       w.stderr?.on("data", onErr);
-      const end = (c: Compiled, kill: boolean) => {
+      const end = (c: Compiled | "idle-exit", kill: boolean) => {
         if (done) return;
         done = true;
         clearTimeout(timer);
@@ -103,6 +146,7 @@ export class CompileService {
         if (m && m.type === "compiled" && m.result && m.result.id === ex.id) end(m.result, false);
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (code === 0 && signal === null) return end("idle-exit", true);
         const oom = /heap out of memory|Reached heap limit|Allocation failed/.test(stderr) || code === 134 || signal === "SIGABRT";
         end(fail(oom ? `type-checking it used more than ${this.limits.heapMb} MB of memory` : `the type checker stopped (${signal ?? `exit code ${code}`})`), true);
       };

@@ -21,11 +21,15 @@ export interface CompileRequest {
   exercise: ExerciseSource;
 }
 
-/** The reply. */
-export interface CompileReply {
-  type: "compiled";
-  result: Compiled;
+/** Load TypeScript and parse the library declarations once, before any cell is timed. */
+export interface WarmRequest {
+  type: "warm";
+  root: string;
+  prelude: string[];
 }
+
+/** The replies. */
+export type CompileReply = { type: "compiled"; result: Compiled } | { type: "warm" };
 
 let compiler: ExerciseCompiler | null = null;
 
@@ -40,11 +44,21 @@ function compileOne(m: CompileRequest): Compiled {
   }
 }
 
+/** An idle type checker exits after this long (the grader starts a fresh one when needed). */
+const IDLE_MS = 120_000;
+
 if (require.main === module) {
-  process.on("message", (m: CompileRequest) => {
-    if (!m || m.type !== "compile") return;
-    const reply: CompileReply = { type: "compiled", result: compileOne(m) };
-    process.send?.(reply);
+  let idle = setTimeout(() => process.exit(0), IDLE_MS);
+  process.on("message", (m: CompileRequest | WarmRequest) => {
+    clearTimeout(idle);
+    idle = setTimeout(() => process.exit(0), IDLE_MS);
+    if (m?.type === "warm") {
+      const stub = "function __warm(): number {\n  return 0;\n}";
+      compileOne({ type: "compile", root: m.root, prelude: m.prelude, exercise: { id: "__warm", source: stub, stub } });
+      process.send?.({ type: "warm" } satisfies CompileReply);
+    } else if (m?.type === "compile") {
+      process.send?.({ type: "compiled", result: compileOne(m) } satisfies CompileReply);
+    }
   });
   process.on("disconnect", () => process.exit(0));
 }

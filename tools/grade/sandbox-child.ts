@@ -122,8 +122,8 @@ export function runChild(ctx: RunCtx, calls: SandboxCall[]): Promise<ChildRun> {
         try {
           decode(value); // a tampered child can garble its own value; the grader always gets a decodable one
           outcomes.push({ status: "ok", value, ms });
-        } catch {
-          outcomes.push({ status: "threw", message: "returned a value the grader could not read", ms });
+        } catch (e) {
+          outcomes.push({ status: "threw", message: `returned a value the grader could not read (${String((e as Error).message).slice(0, 200)})`, ms });
         }
       }
       else if (m.status === "threw" || m.status === "memory" || m.status === "load-error") {

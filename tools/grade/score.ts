@@ -167,6 +167,8 @@ export class Grader {
     }
     report.notebook = nb.stem;
     const suite = this.suite(nb);
+    this.compiler = this.compiler ?? new CompileService(this.opts.root, this.opts.compileLimits);
+    this.compiler.warm(nb.prelude); // type checker start-up overlaps the trusted tfjs start-up
     await this.initTrusted();
     const found = findExercises(nb, sub);
     const sources = found.map((f) => ({ id: f.id, source: f.status === "ok" ? f.source : "", stub: (nb.exercises.find((e) => e.id === f.id) as CourseExercise).stub }));

@@ -43,6 +43,8 @@ export interface Supervised {
  */
 export function supervise(script: string, argv: string[], fallback: Fallback, opts: { rssMb?: number; heapMb?: number } = {}): Promise<Supervised> {
   const rssCap = opts.rssMb ?? GRADER_RSS_MB;
+  // COURSE_GRADE_HEAP_MB starves the grader on purpose (tests of the fallback)
+  opts = { ...opts, heapMb: opts.heapMb ?? (Number(process.env.COURSE_GRADE_HEAP_MB) || GRADER_HEAP_MB) };
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [`--max-old-space-size=${opts.heapMb ?? GRADER_HEAP_MB}`, script, "--supervised", ...argv], { stdio: ["ignore", "inherit", "pipe"] });
     let stderrTail = "";
