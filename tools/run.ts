@@ -7,8 +7,13 @@
  *
  * Instructor mode substitutes solutions/NN_topic.ts into the exercise cells and stops a notebook
  * at its first failing cell (like nbconvert); student mode runs the stubs and records every
- * failure. Results: <out>/<mode>/<name>.ipynb, summary.json and report.json (the headline
- * figures that cells display as `application/vnd.course.report+json`).
+ * failure. Check cells run the student's functions through lib's `tryExercise`, which prints a
+ * status line (`application/vnd.course.exercise+json`) instead of throwing: in student mode a
+ * stub ("todo") is listed as an unfinished exercise, not a failure; an error from the student's
+ * code is a failure with its reason, and so is any status line in instructor mode (the
+ * solutions must all work). Results: <out>/<mode>/<name>.ipynb, summary.json (with the content
+ * hashes of the run's inputs, tools/jupyter/inputs.ts) and report.json (the headline figures
+ * that cells display as `application/vnd.course.report+json`).
  * A notebook's `metadata.course.budget_s` holds on the reference machine; the CLI times this
  * machine first (tools/speed.ts) and stretches the budgets on a slower one.
  * Exit code: 0 all ok, 1 a cell failed / timed out / a budget ran out, 2 usage or bad notebook.
@@ -21,11 +26,12 @@ import { ExerciseError, instructorNotebook } from "./exercises";
 import { CellFailure, executeNotebook, NotebookStatus } from "./jupyter/execute";
 import { killAllKernels } from "./jupyter/kernel";
 import { MAX_FACTOR, REFERENCE_MS, machineSpeed } from "./speed";
-import { ReportItem, reportItems } from "./jupyter/outputs";
+import { describeExerciseStatus, ExerciseStatusItem, exerciseStatuses, ReportItem, reportItems } from "./jupyter/outputs";
+import { RunInputs, runInputs } from "./jupyter/inputs";
 import { Notebook, NotebookError, readNotebook, writeNotebook } from "./notebook";
 
-export { REPORT_MIME } from "./jupyter/outputs";
-export type { ReportItem } from "./jupyter/outputs";
+export { EXERCISE_MIME, REPORT_MIME } from "./jupyter/outputs";
+export type { ExerciseStatusItem, ReportItem } from "./jupyter/outputs";
 
 /** instructor: solutions substituted, stop at the first failure; student: stubs, record all failures. */
 export type Mode = "instructor" | "student";
@@ -207,6 +213,21 @@ export interface NotebookRun {
   /** Where the executed notebook was written. */
   output: string;
   report: ReportItem[];
+  /** Exercises whose stub was still in place (student mode), in notebook order. */
+  unfinished: string[];
+  /** Content hashes of what the run depended on. */
+  inputs: RunInputs;
+}
+
+/** An exercise status line found in a cell's outputs. */
+export interface CellExercise extends ExerciseStatusItem {
+  /** 1-based index among all cells. */
+  cell: number;
+}
+
+/** Every exercise status line of an executed notebook, in cell order. */
+export function collectExercises(nb: Notebook): CellExercise[] {
+  return nb.cells.flatMap((c, i) => exerciseStatuses(c.outputs ?? []).map((s) => ({ ...s, cell: i + 1 })));
 }
 
 /** A notebook read and, in instructor mode, with its solutions substituted; throws on bad input. */
@@ -238,6 +259,8 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<Noteb
   const log = opts.quiet ? () => undefined : opts.log;
   const stretched = opts.budgetS === undefined && stated !== undefined && opts.speedFactor !== 1;
   log(`▶ ${name} (${opts.mode}, budget ${stretched ? `${stated} s × ${opts.speedFactor} = ` : ""}${budgetS} s)`);
+  const inputs = runInputs(nb, repoRoot());
+  const reasons = new Map<number, string>(); // cell → first line of its failure, for its progress line
   const exec = await executeNotebook(nb, {
     cwd: path.dirname(path.resolve(file)),
     cellTimeoutS: opts.cellTimeoutS,
@@ -245,11 +268,30 @@ export async function runNotebook(file: string, opts: RunOptions): Promise<Noteb
     keepGoing: opts.keepGoing || opts.mode === "student",
     kernelArgv: opts.kernelArgv,
     onKernelStarted: (ms) => log(`  kernel started in ${(ms / 1000).toFixed(1)} s`),
-    onCell: (p) => log(`  [${p.position}/${p.total}] cell ${p.cell} ${p.ok ? "✓" : "✗"} ${p.seconds.toFixed(1)}s`),
-    onFailure: (f) => opts.logError(formatFailure(file, f)),
+    onCell: (p) => {
+      const statuses = exerciseStatuses(nb.cells[p.cell - 1].outputs ?? []);
+      const bad = !p.ok || statuses.some((s) => s.status === "error" || opts.mode === "instructor");
+      const why = p.ok ? statuses.map(describeExerciseStatus).join("; ") : reasons.get(p.cell) ?? "";
+      log(`  [${p.position}/${p.total}] cell ${p.cell} ${bad ? "✗" : "✓"} ${p.seconds.toFixed(1)}s${why ? `  ${why}` : ""}`);
+    },
+    onFailure: (f) => {
+      reasons.set(f.cell, f.message.split("\n").find((l) => l.trim() !== "") ?? "");
+      opts.logError(formatFailure(file, f));
+    },
   });
+  // Status lines of exercise checks: unfinished exercises in student mode, failures otherwise.
+  const exercises = collectExercises(nb);
+  const unfinished = [...new Set(exercises.filter((e) => e.status === "todo" && opts.mode === "student").map((e) => e.id))];
+  const failed = exercises.filter((e) => e.status === "error" || opts.mode === "instructor");
+  for (const e of failed) {
+    const f: CellFailure = { cell: e.cell, executionCount: nb.cells[e.cell - 1].execution_count ?? null, message: describeExerciseStatus(e) };
+    exec.failures.push(f);
+    opts.logError(formatFailure(file, f));
+  }
+  exec.failures.sort((a, b) => a.cell - b.cell);
+  const status = exec.status === "ok" && failed.length > 0 ? "failed" : exec.status;
   writeNotebook(output, nb);
-  return { name, path: file, mode: opts.mode, ...exec, budgetS, output, report: collectReport(nb) };
+  return { name, path: file, mode: opts.mode, ...exec, status, budgetS, output, report: collectReport(nb), unfinished, inputs };
 }
 
 /** One failure as printed: notebook, cell, execution count and the (trimmed) message. */
@@ -270,6 +312,7 @@ export async function runNotebooks(files: string[], opts: RunOptions): Promise<N
   mergeJson(path.join(dir, "summary.json"), Object.fromEntries(runs.map((r) => [r.name, {
     path: r.path, mode: r.mode, status: r.status, cells: r.cells, executed: r.executed, seconds: round1(r.seconds),
     budgetS: r.budgetS, speedFactor: opts.speedFactor, kernelStartupS: r.kernelStartupMs === null ? null : round1(r.kernelStartupMs / 1000), failures: r.failures,
+    unfinished: r.unfinished, inputs: r.inputs,
   }])));
   mergeJson(path.join(dir, "report.json"), Object.fromEntries(runs.map((r) => [r.name, r.report])));
   return runs;
@@ -277,7 +320,8 @@ export async function runNotebooks(files: string[], opts: RunOptions): Promise<N
 
 /** The summary table printed at the end. */
 export function summaryTable(runs: NotebookRun[]): string {
-  const rows = [["notebook", "cells", "seconds", "status"], ...runs.map((r) => [r.name, `${r.executed}/${r.cells}`, r.seconds.toFixed(1), r.status])];
+  const todo = (r: NotebookRun) => (r.unfinished.length === 0 ? "" : ` · ${r.unfinished.length} exercise${r.unfinished.length === 1 ? "" : "s"} to do`);
+  const rows = [["notebook", "cells", "seconds", "status"], ...runs.map((r) => [r.name, `${r.executed}/${r.cells}`, r.seconds.toFixed(1), r.status + todo(r)])];
   const widths = rows[0].map((_, j) => Math.max(...rows.map((row) => row[j].length)));
   return rows.map((row) => row.map((c, j) => (j === 1 || j === 2 ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join("  ").trimEnd()).join("\n");
 }
@@ -310,6 +354,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const runs = await runNotebooks(files, opts);
   console.log(`\n${summaryTable(runs)}`);
+  const todo = runs.filter((r) => r.unfinished.length > 0);
+  if (todo.length > 0) console.log(`\nunfinished exercises (stubs still in place; their checks said so and did not fail):\n${todo.map((r) => `  ${r.name}: ${r.unfinished.join(", ")}`).join("\n")}`);
   console.log(`executed notebooks: ${path.resolve(opts.out, opts.mode)}`);
   return runs.every((r) => r.status === "ok") ? 0 : 1;
 }

@@ -7,6 +7,7 @@ export * from "./random";
 export * from "./display";
 export * from "./plot";
 export * from "./report";
+export * from "./exercise";
 export * from "./schedules";
 export * from "./forward";
 export * from "./param";

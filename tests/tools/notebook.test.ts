@@ -275,7 +275,7 @@ describe("run CLI arguments", () => {
 
   test("--all lists NN_*.ipynb in order", () => {
     const { files } = parseArgs(["--all", "--notebooks-dir", path.join(FIX, "notebooks")]);
-    expect(files.map((f) => path.basename(f))).toEqual(["01_good.ipynb", "02_fails.ipynb", "03_loop.ipynb", "04_slow.ipynb"]);
+    expect(files.map((f) => path.basename(f))).toEqual(["01_good.ipynb", "02_fails.ipynb", "03_loop.ipynb", "04_slow.ipynb", "05_exercises.ipynb", "06_student_error.ipynb"]);
   });
 
   test.each([

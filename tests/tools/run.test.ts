@@ -29,10 +29,10 @@ interface CliResult {
  * Run the CLI with a marker in its environment (to find orphaned kernels afterwards). Budgets are
  * taken as stated (COURSE_SPEED_FACTOR=1) unless `env` says otherwise.
  */
-function cli(args: string[], marker = randomUUID(), env: NodeJS.ProcessEnv = {}): CliResult {
+function cli(args: string[], marker = randomUUID(), env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): CliResult {
   if (!fs.existsSync(RUN_JS)) throw new Error(`${RUN_JS} missing: run \`npm run build\` first`);
   const r = spawnSync(process.execPath, [RUN_JS, ...args], {
-    cwd: ROOT, encoding: "utf8", env: { ...process.env, COURSE_SPEED_FACTOR: "1", COURSE_TEST_MARKER: marker, ...env }, timeout: 90_000,
+    cwd: ROOT, encoding: "utf8", env: { ...process.env, COURSE_SPEED_FACTOR: "1", COURSE_TEST_MARKER: marker, ...env }, timeout: timeoutMs,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -70,7 +70,7 @@ const json = <T>(file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as T
 function summaryOf(r: CliResult, file: string): Summary {
   if (!fs.existsSync(file)) {
     const tail = (s: string) => (s ?? "").split("\n").slice(-25).join("\n");
-    throw new Error(`the CLI wrote no ${file} (exit code ${r.code}; null: killed by the 90 s spawn timeout)\nstdout:\n${tail(r.stdout)}\nstderr:\n${tail(r.stderr)}`);
+    throw new Error(`the CLI wrote no ${file} (exit code ${r.code}; null: killed by the spawn timeout)\nstdout:\n${tail(r.stdout)}\nstderr:\n${tail(r.stderr)}`);
   }
   return json<Summary>(file);
 }
@@ -202,6 +202,67 @@ describe("student mode: keeps going, records every failure; timeouts stop and ki
   test("an infinite loop times out, stops the notebook, and leaves no kernel behind", () => {
     expect(summary["03_loop"]).toMatchObject({ status: "timeout", executed: 2, failures: [{ cell: 2, message: "timed out after 3 s" }] });
     expect(processesWithMarker(marker)).toEqual([]);
+  });
+});
+
+describe("exercise checks (lib's tryExercise): Run All gets through the stubs, and the runner lists them", () => {
+  const out = tmp();
+  let student: CliResult;
+  let instructor: CliResult;
+  let sum: Record<string, { status: string; failures: Array<{ cell: number; message: string }>; unfinished: string[]; inputs: Record<string, string> }>;
+  beforeAll(() => {
+    // two notebooks that import @course/lib (TensorFlow.js) per run: more than the 90 s of the others under load
+    student = cli([NB("05_exercises.ipynb"), NB("06_student_error.ipynb"), "--mode", "student", "--out", out], undefined, {}, 240_000);
+    instructor = cli([NB("05_exercises.ipynb"), NB("06_student_error.ipynb"), "--out", out, "--solutions", SOLUTIONS], undefined, {}, 240_000);
+    sum = { ...summaryOf(student, path.join(out, "student", "summary.json")) } as unknown as typeof sum;
+  }, 500_000);
+
+  test("student mode: stubs are unfinished exercises, not failures; every cell runs; the library's version stands in", () => {
+    expect(sum["05_exercises"]).toMatchObject({ status: "ok", failures: [], unfinished: ["triple", "half"], executed: 6 });
+    expect(student.stdout).toMatch(/^05_exercises\s+6\/6\s+\d+\.\d\s+ok · 2 exercises to do$/m);
+    expect(student.stdout).toMatch(/unfinished exercises[^\n]*\n {2}05_exercises: triple, half$/m);
+    expect(student.stdout).toMatch(/^ {2}\[3\/6\] cell 4 ✓ \d+\.\ds {2}✏️ triple not implemented yet \(the library's version ran instead\)$/m);
+    const nb = readNotebook(path.join(out, "student", "05_exercises.ipynb"));
+    expect(text(nb, 4)).toContain("✏️ `triple` is not implemented yet — edit the cell above; below: the library's version until yours works");
+    expect(text(nb, 4)).toContain("tripled = 42");
+    expect(text(nb, 6)).toContain("✏️ `half` is not implemented yet — edit the cell above");
+    expect(JSON.stringify(nb.cells.map((c) => c.outputs ?? []))).not.toMatch(/evalmachine|\bat Object\.|node_modules/);
+    expect(json<Record<string, unknown[]>>(path.join(out, "student", "report.json"))["05_exercises"]).toEqual([{ name: "tripled", value: 42, unit: "", meaning: "triple(14), or the library's 42" }]);
+  });
+
+  test("an error from the student's code: its message and the line of the student's function, no stack; a failure with its reason", () => {
+    expect(sum["06_student_error"]).toMatchObject({ status: "failed", unfinished: [] });
+    const reason = "your norm failed: Cannot read properties of undefined (reading 'length') (at: const wrong = p.z.length;)";
+    expect(sum["06_student_error"].failures).toEqual([{ cell: 4, executionCount: 3, message: reason }]);
+    expect(student.stdout).toContain(`cell 4 ✗`);
+    expect(student.stdout).toContain(`  ${reason}`);
+    expect(student.stderr).toContain(`06_student_error.ipynb cell 4 (In [3]): ${reason}`);
+    const nb = readNotebook(path.join(out, "student", "06_student_error.ipynb"));
+    expect(text(nb, 4)).toContain("✗ your `norm` failed: Cannot read properties of undefined (reading 'length')");
+    expect(text(nb, 4)).toContain("    at: const wrong = p.z.length;");
+    expect(text(nb, 5)).toContain("still running, n = 5"); // the cell after it ran, with the fallback
+    noStackFrames(student);
+    expect(student.code).toBe(1);
+  });
+
+  test("instructor mode: solutions leave no status line; any status line is a failure", () => {
+    const isum = json<typeof sum>(path.join(out, "instructor", "summary.json"));
+    expect(isum["05_exercises"]).toMatchObject({ status: "ok", failures: [], unfinished: [] });
+    const nb = readNotebook(path.join(out, "instructor", "05_exercises.ipynb"));
+    expect(text(nb, 4)).toContain("tripled = 42");
+    expect(text(nb, 4)).not.toContain("not implemented");
+    expect(isum["06_student_error"].status).toBe("failed");
+    expect(instructor.code).toBe(1);
+  });
+
+  test("summary.json records the content hashes of the run's inputs; the code hash follows the mode", () => {
+    const isum = json<typeof sum>(path.join(out, "instructor", "summary.json"));
+    for (const s of [sum["05_exercises"], isum["05_exercises"]]) {
+      expect(Object.keys(s.inputs).sort()).toEqual(["checkpoints", "code", "datasets", "lib", "lockfile"]);
+      for (const v of Object.values(s.inputs)) expect(v).toMatch(/^[0-9a-f]{64}$/);
+    }
+    expect(isum["05_exercises"].inputs.code).not.toBe(sum["05_exercises"].inputs.code); // solutions substituted
+    expect(isum["06_student_error"].inputs.code).toBe(sum["06_student_error"].inputs.code); // no exercise cells
   });
 });
 

@@ -203,3 +203,44 @@ export function reportItems(outputs: Output[]): ReportItem[] {
   }
   return items;
 }
+
+/** MIME type of an exercise status line that lib's `tryExercise` displays (lib/src/exercise.ts). */
+export const EXERCISE_MIME = "application/vnd.course.exercise+json";
+
+/** An exercise status line: the stub still in place ("todo") or an error from the student's code. */
+export interface ExerciseStatusItem {
+  id: string;
+  status: "todo" | "error";
+  message: string;
+  at?: string;
+  library: boolean;
+}
+
+/** The exercise status lines displayed by these outputs (under {@link EXERCISE_MIME}), in order. */
+export function exerciseStatuses(outputs: Output[]): ExerciseStatusItem[] {
+  const found: ExerciseStatusItem[] = [];
+  for (const out of outputs) {
+    if (out.output_type !== "display_data" && out.output_type !== "execute_result") continue;
+    let s = out.data[EXERCISE_MIME];
+    if (typeof s === "string" || Array.isArray(s)) {
+      try {
+        s = JSON.parse(joinText(s as MultilineString));
+      } catch {
+        continue;
+      }
+    }
+    const item = s as Partial<ExerciseStatusItem> | undefined;
+    if (typeof item?.id !== "string" || (item.status !== "todo" && item.status !== "error")) continue;
+    found.push({
+      id: item.id, status: item.status, message: typeof item.message === "string" ? item.message : "",
+      ...(typeof item.at === "string" ? { at: item.at } : {}), library: item.library === true,
+    });
+  }
+  return found;
+}
+
+/** One line saying what an exercise status line says (for progress lines and failure messages). */
+export function describeExerciseStatus(s: ExerciseStatusItem): string {
+  if (s.status === "todo") return `✏️ ${s.id} not implemented yet${s.library ? " (the library's version ran instead)" : ""}`;
+  return `your ${s.id} failed: ${s.message}${s.at ? ` (at: ${s.at})` : ""}`;
+}
