@@ -107,6 +107,6 @@ export const guidanceAccuracy: Experiment = {
   name: "guidance-accuracy",
   description: "CFG accuracy at s = 1 vs s = 3 on fmnist-unet, judged by fmnist-clf-clean (claim: s > 1 sharpens class specificity)",
   masterSeed: 14,
-  fullTime: "3,000 images; about 10 min on wasm with 2 cores",
+  fullTime: "3,000 images; 21.6 min measured on wasm, 2 shared cores, before the ONNX engine",
   run,
 };
