@@ -77,7 +77,8 @@ Execute notebooks headless through the tslab kernel (no Python/Jupyter needed).
 
   --all                 every notebooks/NN_*.ipynb, in order
   --mode M              instructor (solutions substituted, stop at first failure; default)
-                        or student (stubs as released, record every failure)
+                        or student (stubs as released: record every failure; exercises whose
+                        check said "not implemented yet" are listed as unfinished, not failures)
   --out DIR             write <DIR>/<mode>/<name>.ipynb, summary.json, report.json
                         (default build/executed)
   --cell-timeout S      per-cell timeout in seconds (default 300); a timeout stops the notebook
@@ -93,8 +94,9 @@ Execute notebooks headless through the tslab kernel (no Python/Jupyter needed).
   --notebooks-dir DIR   where --all looks (default notebooks)
   --help                this text
 
-exit code: 0 all ok; 1 a cell failed, timed out or a budget ran out; 2 usage error or a missing
-or malformed notebook (nothing is run then).`;
+exit code: 0 all ok (in student mode: unfinished exercises allowed); 1 a cell failed, an
+exercise check reported an error, a cell timed out or a budget ran out; 2 usage error or a
+missing or malformed notebook (nothing is run then).`;
 
 /** The repository root (the folder with package.json above tools/ or tools/dist/). */
 export function repoRoot(): string {
