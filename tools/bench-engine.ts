@@ -94,10 +94,14 @@ export interface TorchBench {
  */
 export function torchBench(root: string, quick: boolean): TorchBench | string {
   const script = path.join(root, "tools", "bench", "torch_bench.py");
-  const probe = spawnSync("python3", ["-c", "import torch"], { encoding: "utf8" });
-  if (probe.error) return `python3 not found (${probe.error.message})`;
-  if (probe.status !== 0) return "PyTorch not installed (Debian: apt-get install python3-torch)";
-  const r = spawnSync("python3", [script, "--threads", "2", ...(quick ? ["--quick"] : [])], { encoding: "utf8", timeout: 20 * 60 * 1000 });
+  // COURSE_PYTHON, else the first of python3 and Debian's /usr/bin/python3 (a pyenv shim can hide it) that imports torch
+  const candidates = [process.env.COURSE_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string => !!p);
+  const python = candidates.find((p) => spawnSync(p, ["-c", "import torch"], { encoding: "utf8" }).status === 0);
+  if (python === undefined) return `PyTorch not found for ${candidates.join(", ")} (Debian: apt-get install python3-torch; or set COURSE_PYTHON)`;
+  // OMP_WAIT_POLICY=PASSIVE: PyTorch's OpenMP threads sleep instead of spinning, as onnxruntime's
+  // do here (lib/src/engine/onnxRuntime.ts), so neither side is penalised on a shared machine
+  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? "PASSIVE" };
+  const r = spawnSync(python, [script, "--threads", "2", ...(quick ? ["--quick"] : [])], { encoding: "utf8", env, timeout: 20 * 60 * 1000 });
   if (r.status !== 0) return `torch_bench.py failed (exit ${r.status ?? r.signal}): ${(r.stderr || "").trim().split("\n").slice(-1)[0]}`;
   return JSON.parse(r.stdout.trim().split("\n").slice(-1)[0]) as TorchBench;
 }
