@@ -189,6 +189,19 @@ describe("odd files (before: dropped silently, or followed)", () => {
   });
 });
 
+test("an unreadable submission gets a student-facing reason, not an autograder failure with a path", () => {
+  const f = path.join(dir, "locked.ipynb");
+  fs.writeFileSync(f, "{}");
+  fs.chmodSync(f, 0o000);
+  fs.chmodSync(dir, 0o755);
+  const script = `try { require(${JSON.stringify(path.join(ROOT, "tools", "dist", "grade", "extract.js"))}).readSubmission(${JSON.stringify(f)}); console.log("read"); } catch (e) { console.log(e.name + ": " + e.message); }`;
+  const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  // as root the file is readable anyway: read it as an unprivileged user (setpriv), as a grader not running as root would
+  const cmd = asRoot ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "-e", script] : [process.execPath, "-e", script];
+  const out = require("child_process").execFileSync(cmd[0], cmd.slice(1), { encoding: "utf8" }) as string;
+  expect(out.trim()).toBe("SubmissionError: locked.ipynb cannot be read: its file permissions do not allow reading (permission denied). Upload it again as an ordinary file.");
+});
+
 /** Submission k gives EVERY exercise its k-th hostile cell (one submission per class). */
 function hostileSubmissions(nb: Notebook, exercises: Array<{ id: string; stub: string }>): Array<{ name: string; nb: Notebook; cases: Record<string, HostileCase> }> {
   const perExercise = exercises.map((ex) => hostileCells(ex));
