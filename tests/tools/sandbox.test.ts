@@ -340,3 +340,40 @@ describe("isolation", () => {
     expect(r.stderr).toContain('{"type":"result","i":0,"status":"ok","value":999}');
   });
 });
+
+describe("defence in depth for the secrets", () => {
+  test("where the OS allows a mount namespace, solutions/ and tests/ are empty and unreadable for the child even without the permission model", () => {
+    const { plan } = require("../../tools/grade/sandbox-plan") as typeof import("../../tools/grade/sandbox-plan");
+    const { command } = require("../../tools/grade/sandbox-command") as typeof import("../../tools/grade/sandbox-command");
+    const p = plan();
+    const caps = sandboxCapabilities();
+    if (!caps.mountNamespace) {
+      // the stated behaviour where unshare -m is refused (e.g. Docker's default profile)
+      expect(caps.summary).toContain("secrets: no mount namespace (unshare -m not allowed): the permission model is the only layer hiding solutions/ and tests/");
+      return;
+    }
+    const argv = command(p, { limits: { perCallMs: 1, totalMs: 1, cpuSeconds: 5, memoryMb: 64, outputBytes: 1 }, scratch: null, work: null, uid: null, script: [] });
+    const wrapper = argv.slice(0, argv.indexOf(process.execPath));
+    const { spawnSync } = require("child_process") as typeof import("child_process");
+    const inside = spawnSync(wrapper[0], [...wrapper.slice(1), "/bin/cat", SOLUTIONS], { encoding: "utf8" });
+    expect(inside.status).not.toBe(0);
+    expect(inside.stdout).toBe("");
+    const listing = spawnSync(wrapper[0], [...wrapper.slice(1), "/bin/ls", "-A", path.join(ROOT, "tests")], { encoding: "utf8" });
+    expect(listing.stdout.trim()).toBe("");
+    expect(spawnSync("/bin/cat", [SOLUTIONS]).status).toBe(0); // the grader itself still reads them
+  });
+
+  test("in a container without unshare (simulated), the stated layers remain and the secrets are still denied", () => {
+    const { execFileSync } = require("child_process") as typeof import("child_process");
+    const script = `
+      const { runInSandbox, sandboxCapabilities } = require(${JSON.stringify(path.join(ROOT, "tools", "dist", "grade", "sandbox.js"))});
+      runInSandbox({ moduleJs: ${JSON.stringify(ADV)}, calls: [{ exportName: "readFile", args: [${JSON.stringify(SOLUTIONS)}] }] })
+        .then((r) => console.log(JSON.stringify({ caps: sandboxCapabilities(), outcome: r.outcomes[0] })));`;
+    const out = JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8", env: { ...process.env, COURSE_SANDBOX_NO_UNSHARE: "1" } }));
+    expect(out.caps.networkNamespace).toBe(false);
+    expect(out.caps.mountNamespace).toBe(false);
+    expect(out.caps.fsPermission).toBe(true);
+    expect(out.caps.summary).toContain("network: JS-level guards only (no usable unshare): defence in depth, not a guarantee");
+    expect(out.outcome).toEqual({ status: "ok", value: "ERR_ACCESS_DENIED", ms: expect.any(Number) });
+  });
+});

@@ -6,6 +6,7 @@
  * | `prlimit --cpu=N:N+1`                  | RLIMIT_CPU per child (SIGXCPU at N CPU-s, SIGKILL at N+1)      |
  * | `prlimit --core=0 --fsize=16 MiB`      | no core dumps; RLIMIT_FSIZE per file written (SIGXFSZ)        |
  * | `unshare -n` / `unshare -rn`           | a fresh network namespace with no interface up                |
+ * | `unshare -m` + `sh -c 'mount -t tmpfs …'` | a private mount namespace in which solutions/ and tests/ are empty, unreadable tmpfs mounts (where the OS allows it) |
  * | `setpriv --reuid/--regid --clear-groups` | a separate, unused uid per run (root only)                  |
  * | `setpriv --nnp --pdeathsig=KILL`       | no privilege gain on exec; the child dies with the grader     |
  * | permission flag + `--allow-fs-read/-write` | Node permission model: the read allow-list + scratch, writes to the child's work folder only |
@@ -27,6 +28,8 @@ export interface Plan {
   warningFlag: string;
   prlimit: string | null;
   unshare: string[];
+  /** Folders hidden behind empty tmpfs mounts in the child's private mount namespace (empty: none). */
+  hide: string[];
   setpriv: string | null;
   uidRange: [number, number] | null;
   childScript: string;
@@ -37,6 +40,9 @@ function fsFlags(flag: string, paths: string[], style: Plan["flagStyle"]): strin
   return style === "repeat" ? paths.map((p) => `${flag}=${p}`) : [`${flag}=${paths.join(",")}`];
 }
 
+/** `sh -c` script: mount an empty mode-000 tmpfs over each of the first $1 folders, then exec the rest. */
+export const HIDE_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o size=4k,mode=000 tmpfs "$1" || exit 97; shift; n=$((n - 1)); done; exec "$@"';
+
 /** The argv of one child: [prlimit] [unshare] [setpriv] node <flags> <script>. */
 export function command(plan: Plan, o: { limits: SandboxLimits; scratch: string | null; work: string | null; uid: number | null; script: string[] }): string[] {
   const cmd: string[] = [];
@@ -45,6 +51,7 @@ export function command(plan: Plan, o: { limits: SandboxLimits; scratch: string 
     cmd.push(plan.prlimit, `--cpu=${cpu}:${cpu + 1}`, "--core=0", `--fsize=${FSIZE_BYTES}`, "--");
   }
   cmd.push(...plan.unshare);
+  if (plan.hide.length > 0) cmd.push("/bin/sh", "-c", HIDE_SCRIPT, "sh", String(plan.hide.length), ...plan.hide);
   if (plan.setpriv) {
     cmd.push(plan.setpriv);
     if (o.uid !== null) cmd.push(`--reuid=${o.uid}`, `--regid=${o.uid}`, "--clear-groups");

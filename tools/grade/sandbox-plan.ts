@@ -18,7 +18,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { command, Plan } from "./sandbox-command";
+import { command, HIDE_SCRIPT, Plan } from "./sandbox-command";
 import { DEFAULT_LIMITS, SandboxCapabilities } from "./sandbox-types";
 
 /** Packages tfjs + the wasm backend load at run time (checked by the sandbox tests). */
@@ -80,6 +80,13 @@ function requiredPackages(entry: string): string[] {
   };
   visit(entry);
   return [...out];
+}
+
+/** Whether `unshare … sh -c HIDE_SCRIPT` works here and really hides the folders (no file of them is readable). */
+function hidesSecrets(unshare: string[], hide: string[]): boolean {
+  const check = hide.map((d) => `[ -z "$(ls -A ${JSON.stringify(d)} 2>/dev/null)" ] || exit 3`).join("; ");
+  const r = spawnSync(unshare[0], [...unshare.slice(1), "/bin/sh", "-c", HIDE_SCRIPT, "sh", String(hide.length), ...hide, "/bin/sh", "-c", `${check}; exit 0`], { stdio: "ignore", timeout: 15_000 });
+  return r.status === 0;
 }
 
 function findRoot(): string {
@@ -146,13 +153,15 @@ function makePlan(): Plan {
   const permissionFlag = flags.has("--permission") ? "--permission" : flags.has("--experimental-permission") ? "--experimental-permission" : "";
   const warningFlag = flags.has("--disable-warning") ? "--disable-warning=ExperimentalWarning" : "--no-warnings";
   const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  const unsharePath = which("unshare");
+  // COURSE_SANDBOX_NO_UNSHARE=1 simulates a container that forbids unshare (Docker's default seccomp profile)
+  const unsharePath = process.env.COURSE_SANDBOX_NO_UNSHARE === "1" ? null : which("unshare");
+  const secrets = ["solutions", "tests"].map((d) => path.join(root, d)).filter((d) => fs.existsSync(d));
   const setpriv = which("setpriv");
   const range = isRoot && setpriv ? uidRange() : null;
   const base: Plan = {
-    caps: { fsPermission: false, networkNamespace: false, separateUid: false, parentDeathSignal: setpriv !== null,
+    caps: { fsPermission: false, networkNamespace: false, mountNamespace: false, separateUid: false, parentDeathSignal: setpriv !== null,
       cpuLimit: false, memoryWatchdog: fs.existsSync("/proc/self/status"), allowRead, summary: [] },
-    permissionFlag, flagStyle: "repeat", warningFlag, prlimit: which("prlimit"), unshare: [], setpriv, uidRange: range,
+    permissionFlag, flagStyle: "repeat", warningFlag, prlimit: which("prlimit"), unshare: [], hide: [], setpriv, uidRange: range,
     childScript, paths,
   };
   const probe = (p: Plan, netns: boolean): boolean => {
@@ -162,13 +171,19 @@ function makePlan(): Plan {
     return spawnSync(file, args, { cwd: "/", env: {}, stdio: "ignore", timeout: 15_000 }).status === 0;
   };
   if (!permissionFlag) return finishPlan(base, `this Node (${process.version}) has no permission model`);
-  const unshares = unsharePath ? (isRoot ? [["-n"], ["-rn"]] : [["-rn"]]).map((f) => [unsharePath, ...f, "--"]) : [];
+  // with a private mount namespace first (secrets hidden), then the network namespace alone, then nothing
+  const unshares: Array<{ unshare: string[]; hide: string[] }> = [];
+  if (unsharePath) {
+    for (const f of isRoot ? [["-m", "-n"], ["-r", "-m", "-n"]] : [["-r", "-m", "-n"]]) unshares.push({ unshare: [unsharePath, ...f, "--"], hide: secrets });
+    for (const f of isRoot ? [["-n"], ["-rn"]] : [["-rn"]]) unshares.push({ unshare: [unsharePath, ...f, "--"], hide: [] });
+  }
   for (const style of ["repeat", "comma"] as const) {
-    for (const unshare of [...unshares, []]) {
+    for (const { unshare, hide } of [...unshares, { unshare: [], hide: [] }]) {
+      if (hide.length > 0 && !hidesSecrets(unshare, hide)) continue;
       for (const uids of range ? [range, null] : [null]) {
-        const p: Plan = { ...base, flagStyle: style, unshare, uidRange: uids };
+        const p: Plan = { ...base, flagStyle: style, unshare, hide, uidRange: uids };
         if (!probe(p, unshare.length > 0)) continue;
-        p.caps = { ...p.caps, fsPermission: true, networkNamespace: unshare.length > 0, separateUid: uids !== null, cpuLimit: p.prlimit !== null };
+        p.caps = { ...p.caps, fsPermission: true, networkNamespace: unshare.length > 0, mountNamespace: hide.length > 0, separateUid: uids !== null, cpuLimit: p.prlimit !== null };
         return finishPlan(p, "");
       }
     }
@@ -180,7 +195,8 @@ function finishPlan(p: Plan, problem: string): Plan {
   const c = p.caps;
   c.summary = [
     c.fsPermission ? `filesystem: Node permission model (${p.permissionFlag}), read allow-list of ${c.allowRead.length} entries + scratch` : `filesystem: NOT RESTRICTED (${problem})`,
-    c.networkNamespace ? `network: own network namespace (${path.basename(p.unshare[0])} ${p.unshare[1]})` : "network: JS-level guards only (no usable unshare): defence in depth, not a guarantee",
+    c.networkNamespace ? `network: own network namespace (${path.basename(p.unshare[0])} ${p.unshare.slice(1, -1).join(" ")})` : "network: JS-level guards only (no usable unshare): defence in depth, not a guarantee",
+    c.mountNamespace ? `secrets: private mount namespace, ${p.hide.map((d) => path.basename(d) + "/").join(" and ")} replaced by empty unreadable tmpfs mounts (second layer under the permission model)` : "secrets: no mount namespace (unshare -m not allowed): the permission model is the only layer hiding solutions/ and tests/",
     c.separateUid ? "processes: separate uid per run (setpriv), cannot signal the grader or other runs" : "processes: same uid as the grader; JS guard on process.kill only",
     c.cpuLimit ? "cpu: RLIMIT_CPU per child (prlimit)" : "cpu: no RLIMIT_CPU (no prlimit); wall-clock limits only",
     c.memoryWatchdog ? "memory: V8 heap cap + RSS watchdog (/proc)" : "memory: V8 heap cap only (no /proc): wasm memory unbounded",

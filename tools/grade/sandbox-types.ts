@@ -62,6 +62,8 @@ export interface SandboxOptions {
 export interface SandboxCapabilities {
   fsPermission: boolean;
   networkNamespace: boolean;
+  /** solutions/ and tests/ hidden in a private mount namespace (a second layer under the permission model). */
+  mountNamespace: boolean;
   separateUid: boolean;
   parentDeathSignal: boolean;
   cpuLimit: boolean;
