@@ -29,6 +29,9 @@
  * | memory                        | V8 `--max-old-space-size` + a parent watchdog polling VmRSS (wasm memory lives outside the V8 heap; RLIMIT_AS is unusable because wasm reserves huge virtual ranges) |
  * | output floods                 | parent counts stdout+stderr per child, kills past outputBytes, keeps at most outputBytes per run; files: RLIMIT_FSIZE (16 MiB each) and a 64 MiB / 10,000-entry watchdog on the work folder |
  * | forged results                | replies travel on fd 3 with a per-child secret token (see child.ts), never on stdout |
+ * | secrets, second layer         | a private mount namespace (`unshare -m`, where allowed) in which solutions/ and tests/ are empty mode-000 tmpfs mounts |
+ * | huge or endless replies       | the parent caps each reply (8 MiB) and each run's channel (32 MiB) before parsing, in a linear-time reader (sandbox-channel.ts) |
+ * | reaching the harness          | student code gets no require.cache, require.main, process.mainModule or file requires; the harness's exports are frozen and captured before student code runs |
  *
  * Read allow-list (nothing else in the repository or on the machine): the two harness files
  * (tools/dist/grade/child.js, serialize.js); the package folders tfjs loads at run time
@@ -42,8 +45,9 @@
  *   error messages can reveal whether a path exists, not its content. Student code can read its
  *   own inputs and forge its own results; that gains nothing, since references and checks live
  *   in the grader. tools/grade must never put secrets in a child's arguments or environment.
- * - No network namespace where unshare is forbidden (Docker's default seccomp profile, so most
- *   likely Gradescope): the network block is then the JS guards only. Without root there is no
+ * - No network or mount namespace where unshare is forbidden (Docker's default seccomp profile, so
+ *   most likely Gradescope; simulate it with COURSE_SANDBOX_NO_UNSHARE=1): the network block is
+ *   then the JS guards only, and the permission model is the only layer hiding the secrets. Without root there is no
  *   separate uid, and a child could signal the grader's other processes by any path the JS
  *   guard misses.
  * - The RSS watchdog polls every 20 ms: a fast allocation can overshoot memoryMb by a few
