@@ -1,7 +1,8 @@
 /**
  * `npm run grade`: the autograder CLI — one submission, a Gradescope submission folder, or a
  * batch folder. See {@link USAGE}; the work is in tools/grade/ (score.ts grades one notebook,
- * batch.ts runs workers, results.ts writes Gradescope's results.json and the gradebook).
+ * batch.ts runs workers, results.ts writes Gradescope's results.json and the gradebook,
+ * supervise.ts is the parent that writes results for every submission if the grader dies).
  *
  * @see notebooks/01_score_matching.ipynb
  */
@@ -48,6 +49,14 @@ options:
   --root DIR       course repository (default: the one this grader belongs to)
   --quiet          no table (one notebook) / no progress bar (batch)
   --help           this text
+
+The grader runs as a child of a small supervising process (1 GB V8 heap, killed past 1.4 GB of
+RSS): if it dies, every submission still gets a results file saying the autograder failed (a batch
+rerun regrades those). Each exercise cell is type-checked in its own limited process (30 s, 768 MB).
+
+environment: COURSE_GRADE_UNSUPERVISED=1  no supervising process (debugging)
+             COURSE_SANDBOX_NO_UNSHARE=1  behave as in a container that forbids unshare (no network
+                                          or mount namespace: the stated fallback layers only)
 
 exit code: 0 graded — whatever the score; a notebook that cannot be read, or a failure of the
 autograder itself, still gets a results file with score 0 and the reason; 1 a results file could not
