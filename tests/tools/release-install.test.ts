@@ -57,6 +57,7 @@ function failureDigest(output: string, maxLines = 40): string {
   const heading = (l: string) => /^\s+● /.test(l) || /^(PASS|FAIL) /.test(l);
   const keep: string[] = [];
   for (let i = 0; i < lines.length; i++) {
+    if (/^Summary of all failing tests/.test(lines[i])) break; // jest repeats every failure there
     if (/^FAIL /.test(lines[i])) keep.push(lines[i]);
     else if (/^\s+● /.test(lines[i]) && !/^\s+● Console$/.test(lines[i])) {
       keep.push(lines[i]);
@@ -112,7 +113,8 @@ describe(`the releases of weeks ${WEEKS.join(", ")}`, () => {
 
   test("failure messages stay short", () => {
     const noisy = ["FAIL tests/tools/book.test.ts (9 s)", "  ● the course's own book › shows stubs", "", "    expect(received).toMatch(expected)",
-      `    Received string: "${"<div>".repeat(100_000)}"`, "  ● Console", "    console.log", "      hello", "jest: 10 passed, 1 failed, 0 skipped"].join("\n");
+      `    Received string: "${"<div>".repeat(100_000)}"`, "  ● Console", "    console.log", "      hello", "Summary of all failing tests", "FAIL tests/tools/book.test.ts (9 s)",
+      "jest: 10 passed, 1 failed, 0 skipped"].join("\n");
     const d = failureDigest(noisy);
     expect(d.split("\n")).toEqual([
       "FAIL tests/tools/book.test.ts (9 s)", "  ● the course's own book › shows stubs", "    expect(received).toMatch(expected)",

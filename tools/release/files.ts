@@ -25,7 +25,8 @@ export interface Plan {
 }
 
 /** Paths of grader, release and sandbox code and data: never in a student release. */
-export const INSTRUCTOR_ONLY = /(^|\/)[^/]*(grade|grading|release|leakcheck|sandbox|autograd|adversar|hidden|submission)[^/]*(\/|$)/i;
+/** Also the reproduction experiments (tools/experiment*): their results files and script do not ship either. */
+export const INSTRUCTOR_ONLY = /(^|\/)[^/]*(grade|grading|release|leakcheck|sandbox|autograd|adversar|hidden|submission|experiment)[^/]*(\/|$)/i;
 
 /** Where the release templates live (tools/release/templates, from tools/ or tools/dist/). */
 export function templatesDir(): string {

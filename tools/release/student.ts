@@ -55,7 +55,7 @@ function copyTree(course: Course, dirRel: string, plan: Plan, skip: (rel: string
 function toolsAndTests(course: Course, plan: Plan, shippedStems: Set<string>): void {
   const root = course.layout.root;
   const instructorOnly = (rel: string, isDir: boolean) => {
-    if (INSTRUCTOR_ONLY.test(rel)) plan.dropped.push({ path: rel, why: "instructor only (grader, release, hidden or submission material)" });
+    if (INSTRUCTOR_ONLY.test(rel)) plan.dropped.push({ path: rel, why: "instructor only (grader, release, experiments, hidden or submission material)" });
     else if ((isDir && /(^|\/)(dist|node_modules)$/.test(rel)) || /\.tsbuildinfo$/.test(rel)) plan.dropped.push({ path: rel, why: "build output" });
     else return false;
     return true;
