@@ -107,7 +107,7 @@ beforeAll(async () => {
   for (const f of fs.readdirSync(out).filter((x) => x.endsWith(".json"))) {
     results.set(f.replace(/\.json$/, ""), JSON.parse(fs.readFileSync(path.join(out, f), "utf8")) as GradescopeResults);
   }
-}, 240_000);
+}, 420_000);
 
 afterAll(async () => {
   await new Promise((r) => server.close(r));

@@ -13,7 +13,7 @@ import { ChildProcess, fork } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { Compiled, ExerciseSource } from "./compile";
-import type { CompileReply, CompileRequest, WarmRequest } from "./compile-worker";
+import type { CompileAllRequest, CompileReply, CompileRequest, WarmRequest } from "./compile-worker";
 
 /** Wall-clock limit for type-checking one exercise cell. */
 export const COMPILE_MS = 30_000;
@@ -47,11 +47,17 @@ export class CompileService {
 
   constructor(readonly root: string, readonly limits: CompileLimits = { ms: COMPILE_MS, heapMb: COMPILE_HEAP_MB }) {}
 
-  /** Compile each exercise alone, in order (calls are serialised). */
+  /**
+   * Compile the exercises (calls are serialised). Fast path: all cells in one program, within one
+   * exercise's limits; if that breaches a limit or TypeScript fails, each cell alone, so the
+   * breach is charged to the cell that caused it.
+   */
   compileAll(prelude: string[], exercises: ExerciseSource[]): Promise<Compiled[]> {
     const run = this.queue.then(async () => {
+      const fitting = exercises.filter((ex) => ex.source.length <= MAX_CELL_CHARS);
+      const together = fitting.length > 1 ? await this.attemptAll(prelude, fitting) : null;
       const out: Compiled[] = [];
-      for (const ex of exercises) out.push(await this.compileOne(prelude, ex));
+      for (const ex of exercises) out.push(together?.find((c) => c.id === ex.id) ?? await this.compileOne(prelude, ex));
       return out;
     });
     this.queue = run.catch(() => undefined);
@@ -118,6 +124,35 @@ export class CompileService {
     const second = await this.attempt(prelude, ex);
     if (second !== "idle-exit") return second;
     throw new Error("the type checker keeps exiting");
+  }
+
+  /** The fast path: null when it breached a limit, TypeScript failed, or the process went away. */
+  private async attemptAll(prelude: string[], exercises: ExerciseSource[]): Promise<Compiled[] | null> {
+    if (this.warming) await this.warming;
+    const w = this.worker && this.worker.connected && this.worker.exitCode === null ? this.worker : await this.spawn(prelude);
+    return new Promise<Compiled[] | null>((resolve) => {
+      let done = false;
+      const end = (r: Compiled[] | null, kill: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        w.removeListener("message", onMessage);
+        w.removeListener("exit", onExit);
+        if (kill) {
+          w.kill("SIGKILL");
+          if (this.worker === w) this.worker = null;
+        }
+        resolve(r);
+      };
+      const onMessage = (m: CompileReply) => {
+        if (m?.type === "compiled-all") end(Array.isArray(m.results) && m.results.length === exercises.length ? m.results : null, false);
+      };
+      const onExit = () => end(null, true);
+      const timer = setTimeout(() => end(null, true), this.limits.ms);
+      w.on("message", onMessage);
+      w.once("exit", onExit);
+      w.send({ type: "compile-all", root: this.root, prelude, exercises } satisfies CompileAllRequest, (e) => { if (e) end(null, true); });
+    });
   }
 
   private async attempt(prelude: string[], ex: ExerciseSource): Promise<Compiled | "idle-exit"> {
