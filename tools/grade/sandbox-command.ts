@@ -40,8 +40,8 @@ function fsFlags(flag: string, paths: string[], style: Plan["flagStyle"]): strin
   return style === "repeat" ? paths.map((p) => `${flag}=${p}`) : [`${flag}=${paths.join(",")}`];
 }
 
-/** `sh -c` script: mount an empty mode-000 tmpfs over each of the first $1 folders, then exec the rest. */
-export const HIDE_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o size=4k,mode=000 tmpfs "$1" || exit 97; shift; n=$((n - 1)); done; exec "$@"';
+/** `sh -c` script: mount an empty mode-000 tmpfs over each of the first $1 folders, then exec the rest (with the environment the shell was given: no PWD). */
+export const HIDE_SCRIPT = 'n=$1; shift; while [ "$n" -gt 0 ]; do mount -t tmpfs -o size=4k,mode=000 tmpfs "$1" || exit 97; shift; n=$((n - 1)); done; unset PWD OLDPWD; exec "$@"';
 
 /** The argv of one child: [prlimit] [unshare] [setpriv] node <flags> <script>. */
 export function command(plan: Plan, o: { limits: SandboxLimits; scratch: string | null; work: string | null; uid: number | null; script: string[] }): string[] {
