@@ -12,9 +12,10 @@ import * as os from "os";
 import * as path from "path";
 import { fetchesNetwork, packageDir, pickTheme } from "../../tools/render/assets";
 import { CellView } from "../../tools/render/cells";
-import { groupSlides, REVEAL_DEFAULTS } from "../../tools/render/deck";
+import { groupSlides, REVEAL_DEFAULTS, SLIDE_CODE_LINES } from "../../tools/render/deck";
+import { PageContext, renderCell } from "../../tools/render/cell";
 import { highlightTs } from "../../tools/render/highlight";
-import { Diagnostics } from "../../tools/render/html";
+import { Diagnostics, IdAllocator } from "../../tools/render/html";
 import { loadNotebook } from "../../tools/render/load";
 import { NOTEBOOK_PATTERN } from "../../tools/run";
 import { proseOfHtml, rawTex } from "./render-text";
@@ -208,6 +209,19 @@ describe("slide grouping", () => {
     const deck = groupSlides(cells, cells.map((c) => `<p>${c.source}</p>`));
     expect(deck.map((s) => s.length)).toEqual([1, 2]);
     expect(deck[0][0].parts[0].html).toEqual(["<p># Title</p>", "<p>cell 1</p>"]);
+  });
+});
+
+describe("long code on slides", () => {
+  const cell = (lines: number, tags: string[] = []): CellView => ({
+    index: 0, kind: "code", source: Array.from({ length: lines }, (_, i) => `const v${i} = ${i};`).join("\n"), outputs: [], slideType: null, tags: new Set(tags), exercise: null, problems: [],
+  });
+  const page = (fold?: number): PageContext => ({ file: "x.ipynb", diag: new Diagnostics(() => undefined), env: { math: { where: "x", diag: new Diagnostics(() => undefined), macros: {} }, ids: new IdAllocator(), headings: [] }, foldCodeOver: fold });
+  test(`an input over ${SLIDE_CODE_LINES} lines is folded behind a toggle on slides; shorter ones and the book's are shown`, () => {
+    expect(renderCell(cell(SLIDE_CODE_LINES + 1), page(SLIDE_CODE_LINES))).toMatch(new RegExp(`^<div class="cell cell-code"><details class="hide-input"><summary>Show code \\(${SLIDE_CODE_LINES + 1} lines\\)</summary>`));
+    expect(renderCell(cell(SLIDE_CODE_LINES), page(SLIDE_CODE_LINES))).not.toContain("<details");
+    expect(renderCell(cell(40), page())).not.toContain("<details");
+    expect(renderCell(cell(3, ["hide-input"]), page(SLIDE_CODE_LINES))).toContain("<summary>Show code</summary>");
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * One cell to HTML, the same for slides and book: markdown (with math), code (highlighted
  * TypeScript) and its outputs, honouring the Jupyter Book tags — `remove-cell` (nothing),
- * `remove-input`, `remove-output`, `hide-input` and `hide-output` (behind a `<details>` toggle)
+ * `remove-input`, `remove-output`, `hide-input` and `hide-output` (behind a `<details>` toggle;
+ * on slides every code input longer than `foldCodeOver` lines is folded like `hide-input`)
  * — and showing exercise cells as exercises, optionally with the reference solution behind a
  * toggle (the book's instructor/self-study edition).
  *
@@ -21,6 +22,8 @@ export interface PageContext {
   env: MarkdownEnv;
   /** Reference solutions to reveal under a toggle, by exercise id; absent: none shown. */
   solutions?: Map<string, string>;
+  /** Fold code inputs longer than this many lines behind a "Show code" toggle (slides); absent: never. */
+  foldCodeOver?: number;
   /** Outputs of code cells from this index on came from the reference-solution run: say so on each. */
   referenceRunFrom?: number;
 }
@@ -53,7 +56,9 @@ export function renderCell(cell: CellView, page: PageContext): string {
   const parts: string[] = [];
   if (!cell.tags.has("remove-input") && cell.source.trim() !== "") {
     const code = `<div class="cell-input">${codeBlock(cell.source)}</div>`;
-    parts.push(cell.tags.has("hide-input") ? toggle("hide-input", "Show code", code) : code);
+    const lines = cell.source.trimEnd().split("\n").length;
+    const fold = page.foldCodeOver !== undefined && lines > page.foldCodeOver;
+    parts.push(cell.tags.has("hide-input") || fold ? toggle("hide-input", fold ? `Show code (${lines} lines)` : "Show code", code) : code);
   }
   const solution = cell.exercise ? page.solutions?.get(cell.exercise.id) : undefined;
   if (solution !== undefined) parts.push(toggle("solution", "Show solution", `<div class="cell-input">${codeBlock(solution)}</div>`));

@@ -9,10 +9,12 @@
  *
  * Per-notebook reveal options come from `metadata.reveal` (e.g. `{ "transition": "fade",
  * "theme": "black" }`), over the course defaults (1280×720, slide numbers, hash URLs).
- * Long outputs fit: a slide taller than the screen is first scaled down (to 60% at most,
- * assets/course/deck.js), then scrolls; outputs and code scroll inside their own boxes and
- * images and plots scale to the slide's width (assets/course/deck.css). The deck's browser test
- * measures that nothing sticks out.
+ * Long content fits: code inputs over SLIDE_CODE_LINES lines are folded behind a toggle; a slide
+ * taller than the screen is scaled down, but never below a readable 14 px (assets/course/deck.js),
+ * then scrolls; outputs scroll inside their own boxes and images and plots scale to the slide's
+ * width (assets/course/deck.css). On a phone (portrait, narrow) the deck is laid out at the
+ * screen's own size with smaller type, so text reflows instead of shrinking. The deck's browser
+ * test measures that nothing sticks out, no slide is over its height and no text is too small.
  *
  * @see https://revealjs.com/config/
  * @see notebooks/01_score_matching.ipynb
@@ -35,6 +37,9 @@ export const REVEAL_DEFAULTS: Record<string, unknown> = {
   controls: true,
   progress: true,
 };
+
+/** On slides, code inputs longer than this many lines are folded behind a "Show code" toggle. */
+export const SLIDE_CODE_LINES = 10;
 
 /** One vertical slide: its visible parts (plain HTML or fragments) and its speaker notes. */
 interface SubSlide {

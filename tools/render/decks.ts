@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { copyAssets } from "./assets";
 import { PageContext } from "./cell";
-import { deckHtml } from "./deck";
+import { deckHtml, SLIDE_CODE_LINES } from "./deck";
 import { Diagnostics, IdAllocator } from "./html";
 import { hasOutputs, loadNotebook, RenderInputError, withExecutedOutputs } from "./load";
 
@@ -54,7 +54,7 @@ export function buildDecks(notebooks: string[], opts: DeckOptions): DeckResult[]
   });
   prepareDecksOut(opts.out);
   const results = loaded.map((nb): DeckResult => {
-    const page: PageContext = { file: nb.file, diag: opts.diag, env: { math: { where: nb.file, diag: opts.diag, macros: {} }, ids: new IdAllocator(), headings: [] } };
+    const page: PageContext = { file: nb.file, diag: opts.diag, env: { math: { where: nb.file, diag: opts.diag, macros: {} }, ids: new IdAllocator(), headings: [] }, foldCodeOver: SLIDE_CODE_LINES };
     const deck = deckHtml(nb, page);
     const file = path.join(opts.out, `${nb.stem}.html`);
     fs.writeFileSync(file, deck.html);
