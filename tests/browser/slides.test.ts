@@ -4,8 +4,10 @@
  * loads with no console error and no request off the machine, its math is rendered (no raw TeX,
  * no KaTeX error), keyboard navigation reaches the last slide through every slide and fragment,
  * every live plot draws its SVG, no slide is blank, the speaker notes stay out of the audience
- * view, and on every slide nothing sticks out: measured element boxes stay inside the slide, and
- * anything taller than the slide is scaled or scrolls. Notebook 01's deck is built from an
+ * view, and on every slide nothing sticks out: measured element boxes stay inside the slide, no
+ * slide's content is taller than the slide, no text is under 14 px, and no plot label overlaps
+ * another or is cut off (tests/browser/layout.ts). On a phone (390×844) every deck reflows: text
+ * at 12 px or more and nothing wider than the screen. Notebook 01's deck is built from an
  * executed run (tests/browser/executed.ts), the others from executed copies when fresh ones
  * exist. The fixture deck adds the speaker view, a long and a wide output, a bad formula and an
  * unknown MIME type. Screenshots go to build/screenshots/.
@@ -18,6 +20,10 @@ import { buildDecks } from "../../tools/render/decks";
 import { Diagnostics } from "../../tools/render/html";
 import { Browser, describeWithChromium, proseText, rawTex, SCREENSHOTS, startBrowser, watchPage } from "./chromium";
 import { courseNotebooks, freshExecutedDir } from "./executed";
+import { measureLayout } from "./layout";
+
+/** The smallest readable text on a slide, CSS px at 1280×720 (reveal's scale and the fit zoom included). */
+const MIN_SLIDE_FONT_PX = 14;
 
 const FIX = path.resolve(__dirname, "..", "tools", "fixtures", "render");
 const names = courseNotebooks().map((f) => path.basename(f, ".ipynb"));
@@ -45,7 +51,7 @@ function measureCurrentSlide(page: Page): Promise<string[]> {
     const sr = s.getBoundingClientRect();
     if (sr.left < -1 || sr.top < -1 || sr.right > innerWidth + 1 || sr.bottom > innerHeight + 1) out.push(`${where}: the slide ${box(sr)} is outside the ${innerWidth}×${innerHeight} window`);
     if (s.scrollWidth > s.clientWidth + 1) out.push(`${where}: content ${s.scrollWidth}px wide in a ${s.clientWidth}px slide (clipped on the right)`);
-    if (s.scrollHeight > s.clientHeight + 1 && !/auto|scroll/.test(getComputedStyle(s).overflowY)) out.push(`${where}: content taller than the slide and not scrollable`);
+    if (s.scrollHeight > s.clientHeight + 1) out.push(`${where}: ${s.scrollHeight}px of content in a ${s.clientHeight}px slide`);
     const scrollBox = (el: Element): boolean => {
       for (let a = el.parentElement; a && a !== s; a = a.parentElement) {
         const cs = getComputedStyle(a);
@@ -68,8 +74,17 @@ function measureCurrentSlide(page: Page): Promise<string[]> {
   });
 }
 
+/** Problems of the current slide: its boxes (above) and its plots, math and font sizes (layout.ts). */
+async function slideProblems(page: Page, minFontPx: number): Promise<string[]> {
+  const boxes = await measureCurrentSlide(page);
+  const where = await page.evaluate(() => `slide ${JSON.stringify(Reveal.getIndices())}`);
+  const layout = await measureLayout(page, { root: ".reveal .slides section.present:not(.stack)" });
+  const small = layout.minFontPx < minFontPx ? [`text at ${layout.minFontPx.toFixed(1)}px (under ${minFontPx}px): ${layout.minFontAt}`] : [];
+  return [...boxes, ...[...layout.problems, ...small].map((p) => `${where}: ${p}`)];
+}
+
 /** Open a deck and walk it with the keyboard from the first to the last slide. */
-async function visitDeck(page: Page, file: string, shots: string | null): Promise<DeckVisit> {
+async function visitDeck(page: Page, file: string, shots: string | null, minFontPx = MIN_SLIDE_FONT_PX): Promise<DeckVisit> {
   await page.goto(`file://${file}`);
   await page.waitForFunction(() => document.documentElement.dataset.deckReady === "1");
   // Measure slides at rest, not half-way through a transition.
@@ -83,7 +98,7 @@ async function visitDeck(page: Page, file: string, shots: string | null): Promis
     if (!seen.has(at)) {
       seen.add(at);
       await page.waitForFunction(() => Array.from(Reveal.getCurrentSlide().querySelectorAll(".course-plot")).every((b) => ["drawn", "failed"].includes((b as HTMLElement).dataset.plot ?? "")), undefined, { timeout: 30_000 });
-      problems.push(...(await measureCurrentSlide(page)));
+      problems.push(...(await slideProblems(page, minFontPx)));
       if (shots) {
         const hasPlot = await page.evaluate(() => Reveal.getCurrentSlide().querySelector(".course-plot") !== null);
         if (seen.size === 1 || (hasPlot && !plotShot)) {
@@ -162,6 +177,47 @@ describeWithChromium("slides in chromium", () => {
     expect(await notesVisible(page)).toEqual([]);
     await page.close();
   }, 180_000);
+
+  test.each(names)("%s on a phone (390×844): the deck reflows, text stays readable, nothing sticks out sideways", async (name) => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`file://${path.join(decks, `${name}.html`)}`);
+    await page.waitForFunction(() => document.documentElement.dataset.deckReady === "1");
+    const found = await page.evaluate((minPx) => {
+      const out: string[] = [];
+      const phone = document.documentElement.classList.contains("deck-phone");
+      Reveal.configure({ transition: "none" });
+      const stacks = Array.from(document.querySelectorAll(".reveal .slides > section"));
+      stacks.forEach((stack, h) => {
+        const subs = stack.querySelectorAll(":scope > section").length || 1;
+        for (let v = 0; v < subs; v++) {
+          Reveal.slide(h, v);
+          const s = Reveal.getCurrentSlide();
+          s.querySelectorAll(".fragment").forEach((f) => f.classList.add("visible"));
+          const where = `slide ${h}/${v}`;
+          const sr = s.getBoundingClientRect();
+          if (sr.left < -1 || sr.right > innerWidth + 1) out.push(`${where}: the slide [${Math.round(sr.left)}…${Math.round(sr.right)}] is wider than the ${innerWidth}px window`);
+          const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+          let min = Infinity;
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            const p = n.parentElement;
+            if (!p || !(n.textContent ?? "").trim() || p.closest("aside.notes, script, style, .js-plotly-plot, .katex") || p.getClientRects().length === 0) continue;
+            min = Math.min(min, parseFloat(getComputedStyle(p).fontSize) * Reveal.getScale());
+            const r = p.getBoundingClientRect();
+            let scrolls = false;
+            for (let a: Element | null = p; a && a !== s; a = a.parentElement) if (getComputedStyle(a).overflowX !== "visible") scrolls = true;
+            if (!scrolls && (r.right > innerWidth + 1 || r.left < -1)) out.push(`${where}: ${p.tagName.toLowerCase()} "${(n.textContent ?? "").trim().slice(0, 30)}" sticks out sideways`);
+          }
+          if (min < minPx) out.push(`${where}: text at ${min.toFixed(1)}px`);
+        }
+      });
+      return { phone, problems: Array.from(new Set(out)) };
+    }, 12);
+    expect(found.phone).toBe(true);
+    expect(found.problems).toEqual([]);
+    await page.screenshot({ path: path.join(SCREENSHOTS, `slides-${name}-phone.png`) });
+    await page.close();
+  }, 120_000);
 
   describe("the fixture deck", () => {
     let page: Page;
