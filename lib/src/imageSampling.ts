@@ -6,7 +6,7 @@
  *
  * Papers: Dhariwal & Nichol 2021 (classifier guidance, Alg. 2: ε̃ = ε̂ − s·σ_t·∇log p_φ(y | z_t));
  * Ho & Salimans 2022 (classifier-free guidance: ε̃ = ε̂(z, ∅) + s·(ε̂(z, c) − ε̂(z, ∅)));
- * the U-Net runs on the engine of ./engine (onnxruntime-node when installed and faster), the
+ * the U-Net runs on the engine of ./engine (onnxruntime-node when installed), the
  * classifier's input gradient on tfjs;
  * Song, Meng & Ermon 2021 (DDIM, the default sampler here, with x̂0 clipped to [−1, 1]).
  *
@@ -47,7 +47,7 @@ export function cfgSampler(net: UNet, s: number): GuidedSampler {
   const nullCond = net.nullCond;
   if (nullCond === undefined) throw new Error("cfgSampler: the U-Net has no classes (numClasses), so it has no ∅");
   return (labels) => {
-    const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed and faster)
+    const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed)
     const model = (xt: tf.Tensor, t: number, cond: tf.Tensor) => apply(xt as tf.Tensor4D, t, cond as tf.Tensor1D); // [B, S, S, C]
     return { model: classifierFreeGuidance({ model, cond: labels, nullCond, guidanceScale: s }) };
   };

@@ -89,7 +89,7 @@ export function superResolve(opts: SuperResolveOptions): tf.Tensor4D {
   try {
     const aug = net.config.augConditioned ? level : undefined;
     const sampler: GuidedSampler = (_y, rows) => {
-      const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed and faster)
+      const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed)
       return {
         model: (xt, t) =>
           tf.tidy(() => {

@@ -49,7 +49,7 @@ function checkContext(net: UNet, context: tf.Tensor2D, who: string): void {
 export function contextCfgSampler(net: UNet, context: tf.Tensor2D, s: number): GuidedSampler {
   checkContext(net, context, "contextCfgSampler");
   return (_labels, rows) => {
-    const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed and faster)
+    const apply = unetApply(net); // the chosen engine (onnxruntime-node when installed)
     const model = (xt: tf.Tensor, t: number, c: tf.Tensor) => apply(xt as tf.Tensor4D, t, undefined, { context: c as tf.Tensor2D });
     return {
       model: (xt, t) =>
@@ -116,7 +116,7 @@ export function samplePrior(opts: SamplePriorOptions): tf.Tensor2D {
   const { prior, textEmb, schedule, rng } = opts;
   const E = prior.config.dataDim;
   if (textEmb.rank !== 2 || textEmb.shape[1] !== (prior.config.contextDim ?? 0)) throw new Error(`samplePrior: textEmb must be [N, ${prior.config.contextDim ?? 0}], got [${textEmb.shape}]`);
-  const apply = mlpApply(prior); // the chosen engine (onnxruntime-node when installed and faster)
+  const apply = mlpApply(prior); // the chosen engine (onnxruntime-node when installed)
   const model = (xt: tf.Tensor, t: number, c: tf.Tensor) =>
     tf.tidy(() => apply(xt as tf.Tensor2D, tf.fill([xt.shape[0]], t, "float32") as tf.Tensor1D, undefined, c as tf.Tensor2D));
   const z = sample({
