@@ -6,7 +6,7 @@
  *    tick labels of the plotly SVG), no label is cut off by the figure's edge, no legend entry is
  *    shown twice, no legend needs a scrollbar, no figure is wider than its box or the window,
  *    and the tiles of every image grid are measured (CSS px);
- *  - math: no inline formula broken over several lines (as in a squashed table column);
+ *  - math: no inline formula in a table broken over several lines (a squashed column);
  *  - text: the smallest effective font size (CSS px after zoom and reveal's scaling).
  * Each finding is one short line that names the figure by its title.
  */
@@ -115,8 +115,8 @@ export function measureLayout(page: Page, opts: LayoutOptions): Promise<LayoutRe
       }
     });
 
-    // --- inline math broken over lines ---
-    for (const m of Array.from(root.querySelectorAll(".katex"))) {
+    // --- inline math broken over lines in a table cell (in prose a formula may wrap like text) ---
+    for (const m of Array.from(root.querySelectorAll("td .katex, th .katex"))) {
       if (m.closest(".katex-display") || !shown(m)) continue;
       const lines = new Set(Array.from(m.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top / 4)));
       if (lines.size > 1) problems.push(`formula "${clip((m.querySelector("annotation")?.textContent ?? "").trim())}" broken over ${lines.size} lines`);

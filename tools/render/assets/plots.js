@@ -134,6 +134,28 @@
         height = Math.round(height * w / width);
       }
     }
+    if (w < width && layout.title && layout.title.text && !images) {
+      // a chart's title wraps to the narrower width (about 0.58 em per character at 17 px)
+      var words = String(layout.title.text).replace(/<br>/g, " ").split(/\s+/);
+      var lines = [""];
+      words.forEach(function (word) {
+        var next = lines[lines.length - 1] ? lines[lines.length - 1] + " " + word : word;
+        if (lines[lines.length - 1] && next.length * 17 * 0.58 > w - 40) lines.push(word);
+        else lines[lines.length - 1] = next;
+      });
+      if (lines.length > 1) {
+        layout.title = Object.assign({}, layout.title, { text: lines.join("<br>") });
+        var mt = layout.margin || { l: 64, r: 24, t: 52, b: 52 };
+        layout.margin = Object.assign({}, mt, { t: mt.t + 20 * (lines.length - 1) });
+        height += 20 * (lines.length - 1);
+      }
+    }
+    if (w < NARROW) {
+      // on a phone a log axis labels its decades only (plotly's 2, 3, 5 labels crowd into the axis title)
+      Object.keys(layout).forEach(function (k) {
+        if (/^[xy]axis\d*$/.test(k) && layout[k] && layout[k].type === "log" && layout[k].dtick === undefined) layout[k] = Object.assign({}, layout[k], { dtick: 1 });
+      });
+    }
     var names = legendNames(fig.data || []);
     if (w < width && layout.showlegend !== false && names.length > 1 && !images) {
       var horizontal = layout.legend && layout.legend.orientation === "h";
