@@ -2,8 +2,8 @@
  * The student README, generated from the repository's README.md so that both stay in step:
  * the title and introduction, "Open the notebooks" and "Backends" are kept as they are; "Two
  * commands" gets the student meaning of the same two commands; the notebook table and the
- * command table keep only the rows that hold in the release; instructor-only sections are
- * dropped; an "Exercises" section explains the week's work; a parenthetical pointing to a script
+ * command table keep only the rows that hold in the release; instructor-only sections
+ * ("Continuous integration", "Grading and isolation") are dropped; an "Exercises" section explains the week's work; a parenthetical pointing to a script
  * the release lacks is removed. Unknown sections are kept.
  *
  * {@link readmeProblems} then checks that the result stays true for the release: every
@@ -113,7 +113,7 @@ export function studentReadme(repoReadme: string, f: ReadmeFacts): string {
     const t = s.title.toLowerCase();
     let body = s.body;
     if (t === "two commands") body = twoCommands();
-    else if (t.startsWith("continuous integration")) continue;
+    else if (t.startsWith("continuous integration") || t.startsWith("grading")) continue;
     else if (t === "notebooks") body = filterRows(body, (row) => [...row.matchAll(/`(\d\d_[^`]+)`/g)].some((m) => stems.has(m[1])));
     else if (t === "other commands") {
       body = filterRows(body, (row) => scriptsUsed(row).every((x) => x in f.scripts) && !/--mode instructor/.test(row));
