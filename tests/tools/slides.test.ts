@@ -120,6 +120,23 @@ describe("the fixture deck", () => {
     expect(html).toMatch(/<aside class="notes">[\s\S]*fixture notes marker[\s\S]*<\/aside>/);
   });
 
+  test("every slide is what the client-side splitter reads: one .slide-body of cells and fragments, then at most one aside.notes", () => {
+    // assets/deck.js splits a slide over its height at the children of its .slide-body (cells,
+    // fragments) and copies its notes to the continuation slides; a change of this shape must
+    // change the splitter too (its browser test: tests/browser/slides.test.ts)
+    const leaves = [...html.matchAll(/<section>\n(?!<section>)([\s\S]*?)\n<\/section>/g)].map((m) => m[1]);
+    expect(leaves).toHaveLength(8);
+    for (const leaf of leaves) {
+      expect(leaf).toMatch(/^<div class="slide-body">\n[\s\S]*\n<\/div>(\n<aside class="notes">[\s\S]*<\/aside>)?$/);
+      expect(leaf.match(/<aside class="notes">/g)?.length ?? 0).toBeLessThanOrEqual(1);
+      // its first block is a cell or a fragment (the blocks the splitter moves)
+      expect(leaf).toMatch(/^<div class="slide-body">\n<div class="(cell [^"]*|fragment)">/);
+    }
+    // the client script ships with the deck and runs after reveal.js and the plots
+    expect(html.indexOf("course/deck.js")).toBeGreaterThan(html.indexOf("course/plots.js"));
+    expect(fs.readFileSync(path.join(out, "assets", "course", "deck.js"), "utf8")).toContain("(cont.)");
+  });
+
   test("Jupyter Book tags: remove-cell, remove-input, remove-output, hide-input", () => {
     expect(html).toContain("visible output marker");
     expect(html).not.toContain("secretInputMarker");

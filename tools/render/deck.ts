@@ -9,10 +9,12 @@
  *
  * Per-notebook reveal options come from `metadata.reveal` (e.g. `{ "transition": "fade",
  * "theme": "black" }`), over the course defaults (1280×720, slide numbers, hash URLs).
- * Long content fits: code inputs over SLIDE_CODE_LINES lines are folded behind a toggle; a slide
- * taller than the screen is scaled down, but never below a readable 14 px (assets/course/deck.js),
- * then scrolls; outputs scroll inside their own boxes and images and plots scale to the slide's
- * width (assets/course/deck.css). On a phone (portrait, narrow) the deck is laid out at the
+ * Long content fits: code inputs over SLIDE_CODE_LINES lines are folded behind a toggle; in the
+ * browser a slide taller than the screen is split at its blocks (the cells and fragments of its
+ * .slide-body, then their children) into "<title> (cont.)" slides, and a single block too tall
+ * for a slide of its own is scaled down to no less than 14 px text, then scrolls in a box of
+ * the slide's height (assets/course/deck.js); outputs scroll inside their own boxes and images
+ * and plots scale to the slide's width (assets/course/deck.css). On a phone (portrait, narrow) the deck is laid out at the
  * screen's own size with smaller type, so text reflows instead of shrinking. The deck's browser
  * test measures that nothing sticks out, no slide is over its height and no text is too small.
  *
