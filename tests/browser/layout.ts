@@ -125,7 +125,7 @@ export function measureLayout(page: Page, opts: LayoutOptions): Promise<LayoutRe
     // --- smallest effective font ---
     const scale = (el: Element) => {
       let z = 1;
-      for (let a: Element | null = el; a; a = a.parentElement) z *= parseFloat((a as HTMLElement).style?.zoom || "1") || 1;
+      for (let a: Element | null = el; a; a = a.parentElement) z *= parseFloat((a as HTMLElement).style?.getPropertyValue("zoom") || "1") || 1;
       const reveal = (window as unknown as { Reveal?: { getScale?: () => number } }).Reveal;
       return z * (reveal?.getScale ? reveal.getScale() : 1);
     };

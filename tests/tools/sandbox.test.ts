@@ -162,7 +162,7 @@ describe("broken code is contained and the next call still runs", () => {
   });
 
   test("a wasm abort (tensor heap exhausted) is a memory outcome, and a fresh child serves the next calls", async () => {
-    const r = await run(ADV, [["wasmAbort"], ["add", 1, 1], ["wasmAbortCaught"], ["add", 2, 2]], { memoryMb: 1024 });
+    const r = await run(ADV, [["wasmAbort"], ["add", 1, 1], ["wasmAbortCaught"], ["add", 2, 2]], { memoryMb: 1024, perCallMs: 10_000 });
     expect(r.outcomes).toEqual([
       bad("memory", "ran out of tensor memory (the wasm backend aborted)"), ok(2),
       ok("Aborted(). Build with -sASSERTIONS for more info."), ok(4), // caught, yet the child was replaced
