@@ -10,7 +10,6 @@
  *
  * @see notebooks/01_score_matching.ipynb
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -29,8 +28,8 @@ import { summaryLine } from "../../tools/grade/text";
 import { gradedNotebooks } from "../../tools/grade/load";
 import type { GradeReport } from "../../tools/grade/score";
 import { Notebook, readNotebook, serializeNotebook } from "../../tools/notebook";
+import { gradeCli } from "./gradeCli";
 
-const GRADE_JS = path.join(ROOT, "tools", "dist", "grade.js");
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/;
 
@@ -40,17 +39,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [GRADE_JS, ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runCli = gradeCli;
 
 describe("the reply channel (before: quadratic re-joining, 512 MiB in all)", () => {
   const feed = async (chunks: () => Iterable<string>, maxReply?: number, budget?: number) => {

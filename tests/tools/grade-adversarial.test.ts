@@ -5,7 +5,6 @@
  * built by `npm run build`) with small sandbox limits; then each results file is checked for the
  * exact outcome: which exercises score 0, which keep full marks, and the key phrase of the message.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
@@ -13,8 +12,8 @@ import * as path from "path";
 import { fixtureNames, materialize, referenceNotebook, ROOT } from "./fixtures/submissions/materialize";
 import { gradescopeProblems, GradescopeResults } from "../../tools/grade/results";
 import { serializeNotebook } from "../../tools/notebook";
+import { GRADE_JS, gradeCli } from "./gradeCli";
 
-const GRADE_JS = path.join(ROOT, "tools", "dist", "grade.js");
 const FULL = { addNoise: 2, epsMseLoss: 2, tweedieScore: 3, ddimUpdate: 3 };
 type Id = keyof typeof FULL;
 
@@ -69,18 +68,7 @@ let connections = 0;
 let server: net.Server;
 const results = new Map<string, GradescopeResults>();
 
-function runCli(args: string[]): Promise<typeof batch> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [GRADE_JS, ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
-  });
-}
+const runCli = gradeCli;
 
 /** The reference notebook plus ~50 MB of stream output in an extra cell. */
 function writeHugeNotebook(file: string): void {

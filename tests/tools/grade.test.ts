@@ -7,7 +7,6 @@
  * Single submissions are graded in-process (tools/grade/score.ts, real sandbox); the CLI
  * (tools/dist/grade.js, built by `npm run build`) is exercised for files, exit codes and batches.
  */
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -19,32 +18,15 @@ import { gradebookCsv, gradescopeProblems, GradescopeResults, isTempFile, toGrad
 import { MAX_NOTEBOOK_BYTES } from "../../tools/grade/extract";
 import { courseCompilerOptions } from "../../tools/grade/compile";
 import { Notebook, serializeNotebook } from "../../tools/notebook";
+import { GRADE_JS, gradeCli } from "./gradeCli";
 
-const GRADE_JS = path.join(ROOT, "tools", "dist", "grade.js");
 const POINTS: Record<string, number> = { addNoise: 2, epsMseLoss: 2, tweedieScore: 3, ddimUpdate: 3 };
 const LIMITS = ["--limit", "perCallMs=5000", "--limit", "totalMs=30000"];
 
 let dir = "";
 let grader: Grader;
 
-interface Cli {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], onSpawn?: (kill: (sig: NodeJS.Signals) => void) => void): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [GRADE_JS, ...args], { cwd: ROOT });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    p.on("error", reject);
-    p.on("close", (code) => resolve({ code, stdout, stderr }));
-    onSpawn?.((sig) => p.kill(sig));
-  });
-}
+const cli = gradeCli;
 
 function write(nb: Notebook, name: string, sub = ""): string {
   const file = path.join(dir, sub, name);
