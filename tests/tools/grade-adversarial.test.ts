@@ -35,7 +35,7 @@ const EXPECTED: Record<string, Expected> = {
   syntax_error: { zero: { addNoise: /syntax error in the 'addNoise' cell:\n {2}line 2, col \d+: '\)' expected/ } },
   type_error: { zero: { tweedieScore: /the 'tweedieScore' cell does not compile:\n {2}line 2, col 9: Type 'Tensor<Rank>' is not assignable to type 'number'\. \(TS2322\)/ } },
   import_time_exception: { zero: { epsMseLoss: /the 'epsMseLoss' cell failed while loading.*cell setup failed on purpose/ } },
-  infinite_loop: { zero: { ddimUpdate: /ddimUpdate did not return within 3 s \(an infinite loop\?\)/ } },
+  infinite_loop: { zero: { ddimUpdate: /ddimUpdate did not return within 6 s \(an infinite loop\?\)/ } },
   infinite_recursion: { zero: { addNoise: /addNoise threw an error: RangeError: Maximum call stack size exceeded/ } },
   process_exit: { zero: { tweedieScore: /tweedieScore's process ended before returning \(process\.exit\?\)/ } },
   enormous_allocation: { zero: { epsMseLoss: /epsMseLoss ran out of memory \(limit 400 MB\)/ } },
@@ -91,7 +91,7 @@ beforeAll(async () => {
   const port = String((server.address() as net.AddressInfo).port);
   for (const name of fixtureNames()) materialize(name, path.join(subs, `${name}.ipynb`), { PORT: port, ROOT, SUBMISSIONS: subs });
   writeHugeNotebook(path.join(subs, "huge_outputs.ipynb"));
-  batch = await runCli([subs, "--out", out, "--jobs", "2", "--quiet", "--limit", "perCallMs=3000", "--limit", "totalMs=30000", "--limit", "memoryMb=400"]);
+  batch = await runCli([subs, "--out", out, "--jobs", "2", "--quiet", "--limit", "perCallMs=6000", "--limit", "totalMs=30000", "--limit", "memoryMb=400"]);
   for (const f of fs.readdirSync(out).filter((x) => x.endsWith(".json"))) {
     results.set(f.replace(/\.json$/, ""), JSON.parse(fs.readFileSync(path.join(out, f), "utf8")) as GradescopeResults);
   }
