@@ -11,7 +11,8 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { cellSource, Notebook } from "../notebook";
+import { Notebook } from "../notebook";
+import { codeDigest } from "../notebook-digest";
 
 /** sha256 (hex) of each input of a run. */
 export interface RunInputs {
@@ -27,10 +28,8 @@ export interface RunInputs {
 
 /** The inputs of running `nb` (already prepared for its mode) from the repository at `root`. */
 export function runInputs(nb: Notebook, root: string): RunInputs {
-  const code = createHash("sha256");
-  for (const c of nb.cells) if (c.cell_type === "code") code.update(cellSource(c)).update("\0");
   return {
-    code: code.digest("hex"),
+    code: codeDigest(nb),
     lib: treeHash(path.join(root, "lib", "dist")),
     checkpoints: treeHash(path.join(root, "checkpoints")),
     datasets: treeHash(path.join(root, "datasets")),
