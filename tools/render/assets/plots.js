@@ -134,20 +134,23 @@
         height = Math.round(height * w / width);
       }
     }
-    if (w < width && layout.title && layout.title.text && !images) {
-      // a chart's title wraps to the narrower width (about 0.58 em per character at 17 px)
+    if (layout.title && layout.title.text && !images) {
+      // a chart's title wraps to the width it gets (about 0.6 em per character), whether the
+      // figure was narrowed or its title was simply longer than the figure
+      var fontPx = (layout.title.font && layout.title.font.size) || 17;
       var words = String(layout.title.text).replace(/<br>/g, " ").split(/\s+/);
       var lines = [""];
       words.forEach(function (word) {
         var next = lines[lines.length - 1] ? lines[lines.length - 1] + " " + word : word;
-        if (lines[lines.length - 1] && next.length * 17 * 0.58 > w - 40) lines.push(word);
+        if (lines[lines.length - 1] && next.length * fontPx * 0.6 > w - 40) lines.push(word);
         else lines[lines.length - 1] = next;
       });
       if (lines.length > 1) {
+        var lineH = Math.ceil(fontPx * 1.4);
         layout.title = Object.assign({}, layout.title, { text: lines.join("<br>") });
         var mt = layout.margin || { l: 64, r: 24, t: 52, b: 52 };
-        layout.margin = Object.assign({}, mt, { t: mt.t + 20 * (lines.length - 1) });
-        height += 20 * (lines.length - 1);
+        layout.margin = Object.assign({}, mt, { t: mt.t + lineH * (lines.length - 1) });
+        height += lineH * (lines.length - 1);
       }
     }
     if (w < NARROW) {
