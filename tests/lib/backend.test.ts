@@ -54,7 +54,7 @@ describe("initBackend", () => {
     } catch {
       ortInstalled = false;
     }
-    expect(auto).toMatch(ortInstalled ? /^onnx or tfjs per network/ : /^tfjs \(onnxruntime-node not installed/);
+    expect(auto).toMatch(ortInstalled ? /^onnx \(onnxruntime-node installed/ : /^tfjs \(onnxruntime-node not installed/);
     const bad = chooseIn({ COURSE_ENGINE: "gpu" });
     expect(bad.status).toBe(3);
     expect(bad.err).toMatch(/COURSE_ENGINE=gpu is not an engine; use tfjs or onnx/);
